@@ -1,0 +1,86 @@
+"""Settings of one app run: where to bind, which model, and every limit a user can hit.
+
+All limits live in :class:`Limits` so the CLI, the UI text and the callbacks read the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v")
+SEQUENCE_EXTENSIONS = (".fasta", ".fa", ".faa", ".fna", ".pdb")
+MOLECULE_EXTENSIONS = (".sdf", ".mol", ".smi")
+ACCEPTED_EXTENSIONS = IMAGE_EXTENSIONS + VIDEO_EXTENSIONS + SEQUENCE_EXTENSIONS + MOLECULE_EXTENSIONS
+
+# One 448×448 tile becomes 256 visual tokens in Intern-S1 (448/14 = 32 patches per side, pixel shuffle 0.5).
+TOKENS_PER_TILE = 256
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budgets enforced before a request reaches the model; each has a CLI flag of the same name."""
+
+    max_file_size_mb: float = 20.0
+    max_images_per_message: int = 4
+    max_tiles_per_image: int = 6  # dynamic tiles, a thumbnail tile is added when > 1
+    max_videos_per_message: int = 1
+    max_video_frames: int = 8  # one tile per frame
+    max_text_chars: int = 20_000
+    max_prompt_tokens: int = 8192
+    max_new_tokens: int = 1024  # slider default
+    max_new_tokens_cap: int = 8192  # slider maximum, also enforced for API callers
+    max_queue_size: int = 64
+    max_requests_per_session: int = 1  # a session may have one answer streaming at a time
+    concurrency_limit: int = 4  # answers generated at once across all sessions
+    request_timeout_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if value <= 0:
+                raise ValueError(f"limit {name} must be positive, got {value!r}")
+        if self.max_new_tokens > self.max_new_tokens_cap:
+            raise ValueError(
+                f"max_new_tokens ({self.max_new_tokens}) exceeds max_new_tokens_cap ({self.max_new_tokens_cap})"
+            )
+
+    @property
+    def max_file_size_bytes(self) -> int:
+        return int(self.max_file_size_mb * 1024 * 1024)
+
+    def max_visual_tokens_per_image(self) -> int:
+        thumbnail = 1 if self.max_tiles_per_image > 1 else 0
+        return (self.max_tiles_per_image + thumbnail) * TOKENS_PER_TILE
+
+    def describe(self) -> str:
+        """One line for the UI saying what will be accepted."""
+        return (
+            f"Up to {self.max_images_per_message} images per message (≤ {self.max_tiles_per_image} tiles of 448 px "
+            f"each, {TOKENS_PER_TILE} tokens per tile), {self.max_videos_per_message} video "
+            f"(≤ {self.max_video_frames} frames), files ≤ {self.max_file_size_mb:g} MB, "
+            f"prompt ≤ {self.max_prompt_tokens} tokens."
+        )
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """How the local backend loads its model (``model=None`` means the embedded offline demo)."""
+
+    model: str | None = None
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", …
+    dtype: str = "auto"  # "auto" picks bf16 on GPU and fp32 on CPU
+    attn_implementation: str | None = None  # "sdpa", "eager", "flash_attention_2"
+    trust_remote_code: bool = False
+    cache_dir: str | None = None  # where the demo model is built and cached
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything the UI needs besides the backend."""
+
+    host: str = "127.0.0.1"
+    port: int | None = None
+    share: bool = False
+    limits: Limits = field(default_factory=Limits)
+    title: str = "Intern-S1 Studio"

@@ -1,0 +1,1 @@
+"""Benchmarks: each ``bench_*.py`` measures ours against a named peer in the same process (JSON lines)."""

