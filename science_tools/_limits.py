@@ -8,9 +8,12 @@ __all__ = [
     "MAX_CONFORMER_HEAVY_ATOMS",
     "MAX_CONFORMER_SECONDS",
     "MAX_DEPICTION_HEAVY_ATOMS",
+    "MAX_FASTA_RECORDS",
+    "MAX_GRID_CELL_HEAVY_ATOMS",
     "MAX_GRID_MOLECULES",
     "MAX_MOLECULE_TEXT",
     "MAX_RESIDUES",
+    "MAX_SELFIES_SYMBOLS",
     "MAX_SEQUENCE_TEXT",
     "MAX_SMILES_LENGTH",
     "MAX_SPAN_TEXT",
@@ -19,12 +22,17 @@ __all__ = [
 
 MAX_SMILES_LENGTH = 5_000  # characters; the largest drug-like / peptide SMILES are well under this
 MAX_MOLECULE_TEXT = 200_000  # characters for MOL/SDF blocks and InChI strings
-MAX_DEPICTION_HEAVY_ATOMS = 2_000
-MAX_CONFORMER_HEAVY_ATOMS = 250  # ETKDG + MMFF on more atoms takes tens of seconds on a shared CPU
-MAX_CONFORMER_SECONDS = 20  # ETKDG's own time budget per embedding attempt
+MAX_SELFIES_SYMBOLS = 2_000  # the selfies decoder is quadratic: 2 000 symbols ≈ 0.4 s, 60 000 ≈ 4 min
+# RDKit's 2D layout grows roughly cubically: measured on the 2-core dev machine, 500 heavy atoms take 1–6 s
+# (chains vs. ring strings) and 2 000 take about two minutes, so the depiction limit is 500, not 2 000.
+MAX_DEPICTION_HEAVY_ATOMS = 500
+MAX_CONFORMER_HEAVY_ATOMS = 100  # ETKDG + MMFF: ~5 s at 60 heavy atoms, and ETKDG starts failing above ~100
+MAX_CONFORMER_SECONDS = 10  # shared by both ETKDG attempts (normal, then random starting coordinates)
 MAX_GRID_MOLECULES = 48
+MAX_GRID_CELL_HEAVY_ATOMS = 150  # keeps a full grid to a few seconds of 2D layout (cells are small anyway)
 MAX_RESIDUES = 100_000
 MAX_SEQUENCE_TEXT = 2_000_000  # characters of raw paste (headers, spaces, line numbers included)
+MAX_FASTA_RECORDS = 10_000
 MAX_SPAN_TEXT = 200_000  # characters scanned by find_spans / tag_spans
 
 

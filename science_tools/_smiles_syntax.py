@@ -11,13 +11,14 @@ import re
 __all__ = ["ELEMENTS", "atom_offsets", "describe_syntax_problem"]
 
 # fmt: off
-ELEMENTS = frozenset(
+_ELEMENT_TABLE = (
     "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr "
     "Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu "
     "Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg "
-    "Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og".split()
+    "Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og"
 )
 # fmt: on
+ELEMENTS = frozenset(_ELEMENT_TABLE.split())
 _ORGANIC = ("Cl", "Br", "B", "C", "N", "O", "P", "S", "F", "I")  # two-letter symbols first
 _AROMATIC = frozenset("bcnops")
 _BRACKET_AROMATIC = frozenset({"b", "c", "n", "o", "p", "s", "se", "te", "as", "si"})
@@ -45,6 +46,13 @@ def _bracket_symbol_problem(content: str) -> str | None:
     return f"unknown element '{symbol}' in bracket atom [{content}]"
 
 
+def _needs_brackets(symbol: str, offset: int) -> str:
+    return (
+        f"element '{symbol}' at position {offset} must be written in brackets, e.g. [{symbol}] "
+        "(only B, C, N, O, P, S, F, Cl, Br, I may appear without brackets)"
+    )
+
+
 def _scan(smiles: str) -> tuple[list[int], str | None, int | None]:
     """Walk the string once. Returns (atom offsets, first problem, its offset)."""
     atoms: list[int] = []
@@ -68,6 +76,9 @@ def _scan(smiles: str) -> tuple[list[int], str | None, int | None]:
         if ch == "]":
             return atoms, f"']' at position {i} has no matching '['", i
         organic = next((sym for sym in _ORGANIC if smiles.startswith(sym, i)), None)
+        two = smiles[i : i + 2]
+        if organic and len(organic) == 1 and len(two) == 2 and two in ELEMENTS and two[1] not in _AROMATIC:
+            return atoms, _needs_brackets(two, i), i  # "Na", "Sn": not N followed by junk
         if organic or ch in _AROMATIC or ch == "*":
             atoms.append(i)
             previous, i = "atom", i + len(organic or ch)
@@ -76,10 +87,7 @@ def _scan(smiles: str) -> tuple[list[int], str | None, int | None]:
             two = smiles[i : i + 2]
             symbol = two if len(two) == 2 and two[1].islower() and two in ELEMENTS else ch
             if symbol in ELEMENTS:
-                return atoms, (
-                    f"element '{symbol}' at position {i} must be written in brackets, e.g. [{symbol}] "
-                    "(only B, C, N, O, P, S, F, Cl, Br, I may appear without brackets)"
-                ), i
+                return atoms, _needs_brackets(symbol, i), i
             guess = two if len(two) == 2 and two[1].islower() else ch
             return atoms, f"unknown element '{guess}' at position {i}", i
         if ch.isdigit() or ch == "%":

@@ -38,8 +38,14 @@ class FakeCall:
     messages: list[dict[str, Any]]
     params: SamplingParams
     tools: list[dict[str, Any]] | None
-    cancelled: bool = False
+    cancel: threading.Event | None = None
+    cancelled: bool = False  # the stream saw ``cancel`` set and stopped
     finished: bool = False
+
+    @property
+    def cancel_requested(self) -> bool:
+        """True once the caller set the cancel event (what a real backend's worker thread watches)."""
+        return self.cancel is not None and self.cancel.is_set()
 
 
 @dataclass
@@ -81,7 +87,7 @@ class FakeBackend(ChatBackend):
         tools: list[dict[str, Any]] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[Delta]:
-        call = FakeCall(messages=messages, params=params, tools=tools)
+        call = FakeCall(messages=messages, params=params, tools=tools, cancel=cancel)
         self.calls.append(call)
         produced = 0
         for delta in self._deltas(messages, params):

@@ -21,7 +21,16 @@ from typing import Any, Literal
 from app.backends.base import Delta
 
 
-__all__ = ["THINK_OPEN", "THINK_CLOSE", "ACTION_START", "ACTION_END", "StreamSplitter", "parse_action", "split_text"]
+__all__ = [
+    "THINK_OPEN",
+    "THINK_CLOSE",
+    "ACTION_START",
+    "ACTION_END",
+    "PLUGIN",
+    "StreamSplitter",
+    "parse_action",
+    "split_text",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +46,8 @@ _Mode = Literal["reasoning", "content", "action"]
 
 # Which markers end or switch each mode.
 _MARKERS: dict[str, tuple[str, ...]] = {
-    "reasoning": (THINK_CLOSE, ACTION_START, *_DROPPED),
+    # a stray "<think>" while already thinking (the prompt opened the block, the model wrote it again) is dropped
+    "reasoning": (THINK_OPEN, THINK_CLOSE, ACTION_START, *_DROPPED),
     "content": (THINK_OPEN, ACTION_START, *_DROPPED),
     "action": (ACTION_END,),
 }

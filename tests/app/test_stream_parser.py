@@ -159,3 +159,10 @@ _ALPHABET = st.sampled_from(
 def test_any_text_any_chunking_same_split(parts, cuts, thinking_open):
     text = "".join(parts)
     assert _merged(_stream(text, cuts, thinking_open)) == _merged(split_text(text, thinking_open=thinking_open))
+
+
+def test_repeated_think_opener_inside_open_block_is_dropped():
+    assert _merged(split_text(f"{THINK_OPEN}\nplan{THINK_CLOSE}answer", thinking_open=True)) == [
+        ("reasoning", "plan"),
+        ("content", "answer"),
+    ]

@@ -1,0 +1,9 @@
+"""``python -m app`` runs the Intern-S1 Studio CLI."""
+
+import sys
+
+from app.cli import main
+
+
+if __name__ == "__main__":
+    sys.exit(main())

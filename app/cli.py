@@ -1,0 +1,164 @@
+"""``intern-s1-studio`` / ``python -m app``: parse flags, build the backend once, launch the UI.
+
+Examples::
+
+    intern-s1-studio                                   # the embedded offline demo model
+    intern-s1-studio --model internlm/Intern-S1-mini-hf --device cuda --dtype bfloat16
+    intern-s1-studio --backend openai --base-url http://localhost:23333/v1 --served-model intern-s1
+    intern-s1-studio serve --port 8000                 # OpenAI-compatible HTTP server (app.server)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from app.config import AppConfig, Limits, ModelOptions
+
+
+logger = logging.getLogger(__name__)
+
+
+def _add_model_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (local backend)")
+    group.add_argument("--model", default=None,
+                       help="checkpoint dir or Hub id (e.g. internlm/Intern-S1-mini-hf); default: the offline demo")
+    group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (auto: device_map='auto' on GPU)")
+    group.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"],
+                       help="auto: bf16 on GPU, fp32 on CPU")
+    group.add_argument("--attn-implementation", default=None, choices=["sdpa", "eager", "flash_attention_2"])
+    group.add_argument("--trust-remote-code", action="store_true", help="allow the Hub repo's own modeling code")
+    group.add_argument("--cache-dir", default=None, help="where the demo model is built (default ~/.cache/...)")
+
+
+def _add_remote_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("remote (OpenAI-compatible) backend")
+    group.add_argument("--backend", default="local", choices=sorted(BACKEND_FACTORIES))
+    group.add_argument("--base-url", default=None, help="e.g. http://localhost:23333/v1 (lmdeploy / vLLM / SGLang)")
+    group.add_argument("--api-key", default=None, help="default: $OPENAI_API_KEY or 'EMPTY'")
+    group.add_argument("--served-model", default=None, help="model name on the server (default: its first model)")
+    group.add_argument("--dialect", default="auto", choices=["auto", "lmdeploy", "vllm", "sglang"])
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("limits")
+    for field in dataclasses.fields(Limits):
+        flag = "--" + field.name.replace("_", "-")
+        kind = float if field.type in ("float", float) else int
+        group.add_argument(flag, type=kind, default=field.default, help=f"(default {field.default})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intern-s1-studio", description="Intern-S1 Studio, a scientific assistant.",
+                                     epilog="Subcommand: `intern-s1-studio serve --help` (OpenAI-compatible server).")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 exposes the app to the network)")
+    parser.add_argument("--port", type=int, default=None, help="default: first free port from 7860")
+    parser.add_argument("--share", action="store_true", help="open a public gradio.live link")
+    parser.add_argument("--mcp", action="store_true", help="also expose the API endpoints as MCP tools")
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--build-demo-only", action="store_true", help="build/cache the offline demo model and exit")
+    _add_model_flags(parser)
+    _add_remote_flags(parser)
+    _add_limit_flags(parser)
+    return parser
+
+
+def limits_from_args(args: argparse.Namespace) -> Limits:
+    return Limits(**{field.name: getattr(args, field.name) for field in dataclasses.fields(Limits)})
+
+
+def model_options_from_args(args: argparse.Namespace) -> ModelOptions:
+    return ModelOptions(model=args.model, device=args.device, dtype=args.dtype,
+                        attn_implementation=args.attn_implementation, trust_remote_code=args.trust_remote_code,
+                        cache_dir=args.cache_dir)
+
+
+def _local_backend(args: argparse.Namespace, limits: Limits):
+    from app.backends.local import TransformersBackend
+
+    return TransformersBackend(model_options_from_args(args), limits=limits)
+
+
+def _openai_backend(args: argparse.Namespace, limits: Limits):
+    if not args.base_url:
+        raise SystemExit("--backend openai needs --base-url (e.g. http://localhost:23333/v1)")
+    try:
+        from app.backends.openai_backend import OpenAICompatibleBackend
+    except ImportError as error:
+        raise SystemExit(
+            f"the OpenAI-compatible backend is unavailable ({error}); pip install 'intern-s1-studio[openai]'"
+        ) from error
+    api_key = args.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+    return OpenAICompatibleBackend(base_url=args.base_url, api_key=api_key, served_model=args.served_model,
+                                   dialect=args.dialect, timeout=limits.request_timeout_s)
+
+
+def _fake_backend(args: argparse.Namespace, limits: Limits):
+    from app.backends.fake import FakeBackend
+
+    return FakeBackend(reasoning="Scripted thinking.", content="A scripted answer about <SMILES>CCO</SMILES>.",
+                       delay_s=0.02)
+
+
+# The backend is chosen once, from --backend; each factory imports its heavy dependencies only when called.
+BACKEND_FACTORIES: dict[str, Callable] = {"local": _local_backend, "openai": _openai_backend, "fake": _fake_backend}
+
+
+def build_backend(args: argparse.Namespace, limits: Limits):
+    return BACKEND_FACTORIES[args.backend](args, limits)
+
+
+def _serve(argv: Sequence[str]) -> int:
+    try:
+        from app.server import main as server_main
+    except ImportError as error:
+        print(f"intern-s1-studio serve is unavailable: {error}", file=sys.stderr)
+        return 2
+    return server_main(list(argv)) or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise
+    try:
+        limits = limits_from_args(args)
+    except ValueError as error:
+        raise SystemExit(f"invalid limit: {error}") from error
+    if args.build_demo_only:
+        from app.demo_model import ensure_demo_model
+
+        print(f"demo model ready at {ensure_demo_model(args.cache_dir)}")
+        return 0
+    backend = build_backend(args, limits)
+    config = AppConfig(host=args.host, port=args.port, share=args.share, limits=limits)
+    return run_app(backend, config, mcp=args.mcp)
+
+
+def run_app(backend, config: AppConfig, *, mcp: bool = False) -> int:
+    from app.ui import build_demo, launch
+
+    demo = build_demo(backend, config)
+    _, local_url, share_url = launch(demo, config, prevent_thread_lock=True, mcp_server=mcp or None)
+    print(f"Intern-S1 Studio running at {local_url} (host {config.host}, port {demo.server_port})", flush=True)
+    if config.share:
+        if share_url:
+            print(f"Public share link: {share_url}", flush=True)
+        else:
+            print("Could not open a share link (no network, or the FRP tunnel binary is blocked/missing); "
+                  "the app is still available locally at the address above.", flush=True)
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
+        backend.close()
+    return 0

@@ -1,0 +1,160 @@
+"""B6 — the Studio app vs the Hugging Face recipe app, N concurrent ``gradio_client`` streams on loopback.
+
+* ours: ``app.ui.build_demo`` over ``TransformersBackend`` (the ``/chat`` endpoint, default limits);
+* peer: the HF recipe — ``gr.ChatInterface`` whose function runs ``model.generate`` with a ``TextIteratorStreamer``
+  on a thread, default concurrency (one request at a time);
+
+both on the same tiny Intern-S1 checkpoint (``intern_s1.checkpoint_builder``), greedy, thinking off, the same prompt.
+Rows: aggregate tokens/s (higher is better), client TTFT p50/p90 (lower is better) per N, and lost updates (an update
+that does not extend the previous one, or a final text that differs from a direct greedy run).
+
+Usage: ``python benchmarks/bench_app_concurrency.py [--quick]`` — one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+PROMPT = "What is the chemical formula of water?"
+
+
+def _checkpoint() -> str:
+    from intern_s1.checkpoint_builder import build_tiny_checkpoint
+
+    folder = Path(tempfile.gettempdir()) / "intern-s1-bench-tiny"
+    if not (folder / "config.json").exists():
+        build_tiny_checkpoint(folder)
+    return str(folder)
+
+
+def _recipe_demo(path: str, max_new_tokens: int):
+    """The HF recipe, as the Gradio / transformers docs show it (default concurrency)."""
+    import gradio as gr
+    from transformers import AutoModelForImageTextToText, AutoProcessor, TextIteratorStreamer
+
+    import intern_s1  # noqa: F401  (Auto-class registration)
+
+    processor = AutoProcessor.from_pretrained(path)
+    model = AutoModelForImageTextToText.from_pretrained(path).eval()
+
+    def respond(message, history):
+        messages = [{"role": "user", "content": [{"type": "text", "text": message}]}]
+        inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True,
+                                               return_tensors="pt", enable_thinking=False)  # fmt: skip
+        streamer = TextIteratorStreamer(processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        thread = threading.Thread(target=model.generate, kwargs=dict(**inputs, streamer=streamer, do_sample=False,
+                                                                     max_new_tokens=max_new_tokens))  # fmt: skip
+        thread.start()
+        text = ""
+        for piece in streamer:
+            text += piece
+            yield text
+        thread.join()
+
+    return gr.ChatInterface(respond, api_name="chat"), processor
+
+
+def _ours_demo(path: str):
+    from app.backends.local import TransformersBackend
+    from app.config import AppConfig, ModelOptions
+    from app.ui import build_demo
+
+    backend = TransformersBackend(ModelOptions(model=path, device="cpu"))
+    return build_demo(backend, AppConfig()), backend
+
+
+def _drive(url: str, submit_args: tuple, streams: int) -> tuple[float, list[float], list[list[str]]]:
+    from gradio_client import Client
+
+    clients = [Client(url, verbose=False) for _ in range(streams)]
+    ttfts: list[float] = [0.0] * streams
+    updates: list[list[str]] = [[] for _ in range(streams)]
+
+    def run(index: int) -> None:
+        start = time.perf_counter()
+        job = clients[index].submit(*submit_args, api_name="/chat")
+        for output in job:
+            if not updates[index] and output:
+                ttfts[index] = time.perf_counter() - start
+            updates[index].append(output if isinstance(output, str) else str(output))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(streams)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, ttfts, updates
+
+
+def _lost(updates: list[str], reference: str) -> int:
+    """Updates that do not extend the previous text, plus one if the final text is not the reference."""
+    lost = sum(1 for before, after in zip(updates, updates[1:]) if not after.startswith(before))
+    return lost + (0 if updates and updates[-1].strip() == reference.strip() else 1)
+
+
+def _row(name: str, ours: float, peer: float, unit: str, identical: bool, **extra) -> None:
+    row = {"name": name, "ours": round(ours, 4), "peer": round(peer, 4), "unit": unit,
+           "ratio": round(ours / peer, 3) if peer else None, "outputs_identical": identical, **extra}  # fmt: skip
+    print(json.dumps(row), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(2)
+    new_tokens, sizes = (32, (1, 4)) if args.quick else (64, (1, 4, 8))
+    path = _checkpoint()
+    ours_demo, backend = _ours_demo(path)
+    peer_demo, processor = _recipe_demo(path, new_tokens)
+    _, ours_url, _ = ours_demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    _, peer_url, _ = peer_demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    ours_args = (PROMPT, [], False, 0.0, 1.0, 50, 0.0, new_tokens, "")
+    try:
+        _, _, warm = _drive(peer_url, (PROMPT,), 1)  # warm-up, and the greedy reference text
+        reference = warm[0][-1]
+        _drive(ours_url, ours_args, 1)
+        for streams in sizes:
+            peer_wall, peer_ttft, peer_updates = _drive(peer_url, (PROMPT,), streams)
+            ours_wall, ours_ttft, ours_updates = _drive(ours_url, ours_args, streams)
+            tokens = len(processor.tokenizer(reference, add_special_tokens=False)["input_ids"]) * streams
+            lost_ours = sum(_lost(u, reference) for u in ours_updates)
+            lost_peer = sum(_lost(u, reference) for u in peer_updates)
+            identical = lost_ours == 0
+            _row(f"b6_tokens_per_s_n{streams}", tokens / ours_wall, tokens / peer_wall, "tok/s", identical,
+                 higher_is_better=True, lost_updates_ours=lost_ours, lost_updates_peer=lost_peer)  # fmt: skip
+            for quantile, label in ((0.5, "p50"), (0.9, "p90")):
+                ours_q = statistics.quantiles(ours_ttft, n=10)[int(quantile * 10) - 1] if streams > 1 else ours_ttft[0]
+                peer_q = statistics.quantiles(peer_ttft, n=10)[int(quantile * 10) - 1] if streams > 1 else peer_ttft[0]
+                _row(
+                    f"b6_ttft_{label}_n{streams}",
+                    ours_q * 1000,
+                    peer_q * 1000,
+                    "ms",
+                    identical,
+                    higher_is_better=False,
+                )
+    finally:
+        ours_demo.close()
+        peer_demo.close()
+        backend.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""B2 (performance.md §5): Intern-S1 model decode / prefill versus transformers' InternVLForConditionalGeneration.
+
+Peer: ``transformers.InternVLForConditionalGeneration`` built from the same config values with the same weights
+copied in (fp32; vision list renamed ``layers`` → ``layer``; ``tie_word_embeddings=False``). Both models are run
+in this process, alternately (A/B, B/A, ...), with eager and sdpa attention; each side is timed with the faster.
+
+Workloads (greedy, every new token forced by ``min_new_tokens`` so both sides decode the same number):
+
+* ``tiny``: 4 layers, 256 hidden, real 153,216 vocabulary, 2-layer 64-wide ViT — framework overhead.
+* ``small``: 8 layers, 512 hidden, untied 153,216 vocabulary (≈0.35 GB fp32) — memory-bandwidth bound.
+* ``moe`` (B3 shape): 4 layers, 512 hidden, 64 experts top-8, expert FFN 256, vocabulary 8,192.
+
+Each line: ``{"name", "ours", "peer", "unit", "ratio", "outputs_identical", ...}`` with ratio = ours / peer
+(> 1 is better for tok/s, < 1 for memory). ``outputs_identical`` means identical greedy tokens and
+max |Δlogits| ≤ 1e-4. Run from the repository root: ``python benchmarks/bench_model.py [--quick] [--save]``.
+"""
+
+import argparse
+import copy
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script: make the repository's packages importable
+    sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+from transformers import InternVLConfig, InternVLForConditionalGeneration, InternVLVisionConfig  # noqa: E402
+
+from intern_s1.configuration_intern_s1 import InternS1Config, make_tiny_config  # noqa: E402
+from intern_s1.modeling_intern_s1 import InternS1ForConditionalGeneration  # noqa: E402
+
+
+RESULTS = REPO / "benchmarks" / "results" / "model.json"
+REAL_VOCAB = 153216
+IMAGE_TOKEN_ID = 151667
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    config: InternS1Config
+    prompt_tokens: int  # including one 448-pixel tile of image tokens (none for text-only workloads)
+    with_image: bool
+    decode: tuple[tuple[int, int], ...]  # (batch size, new tokens)
+
+
+def workloads(quick: bool) -> list[Workload]:
+    tiny = make_tiny_config(
+        vocab_size=REAL_VOCAB,
+        image_token_id=IMAGE_TOKEN_ID,
+        vision_hidden_size=64,
+        vision_layers=2,
+        text_hidden_size=256,
+        text_layers=4,
+    )
+    small = make_tiny_config(
+        vocab_size=REAL_VOCAB,
+        image_token_id=IMAGE_TOKEN_ID,
+        vision_hidden_size=64,
+        vision_layers=2,
+        text_hidden_size=512,
+        text_layers=8,
+    )
+    moe = make_tiny_config(
+        "qwen3_moe",
+        vocab_size=8192,
+        image_token_id=5,
+        text_hidden_size=512,
+        text_layers=4,
+        num_experts=64,
+        num_experts_per_tok=8,
+        moe_intermediate_size=256,
+        output_router_logits=False,
+    )
+    if quick:
+        return [Workload("tiny", tiny, 320, True, ((1, 8),)), Workload("moe", moe, 64, False, ((1, 8),))]
+    return [
+        Workload("tiny", tiny, 512, True, ((1, 128), (8, 64))),
+        Workload("small", small, 512, True, ((1, 128), (8, 64))),
+        Workload("moe", moe, 256, False, ((1, 64), (8, 64))),
+    ]
+
+
+def build_pair(config: InternS1Config, seed: int = 0):
+    """Our model with seeded random weights, and InternVL holding the same weights."""
+    torch.manual_seed(seed)
+    ours = InternS1ForConditionalGeneration(copy.deepcopy(config)).eval()
+    with torch.no_grad():
+        for parameter in ours.parameters():  # zero-initialised tables too, so every weight takes part
+            parameter.normal_(0.0, 0.05)
+    values = ours.config.to_dict()
+    for key in ("model_type", "image_seq_length", "tie_word_embeddings"):
+        values.pop(key, None)
+    vision = {k: v for k, v in values.pop("vision_config").items() if k not in ("model_type", "drop_path_rate")}
+    peer_config = InternVLConfig(vision_config=InternVLVisionConfig(**vision), tie_word_embeddings=False, **values)
+    peer = InternVLForConditionalGeneration(peer_config).eval()
+    peer.load_state_dict({k.replace(".encoder.layers.", ".encoder.layer."): v for k, v in ours.state_dict().items()})
+    return ours, peer
+
+
+def set_attention(model, implementation: str) -> None:
+    model.set_attn_implementation(implementation)
+
+
+def make_inputs(workload: Workload, batch: int) -> dict:
+    generator = torch.Generator().manual_seed(1)
+    config = workload.config
+    vocab = config.text_config.vocab_size
+    ids = torch.randint(10, min(vocab, 150000), (batch, workload.prompt_tokens), generator=generator)
+    ids[ids == config.image_token_id] = 11
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    if workload.with_image:
+        ids[:, 4 : 4 + config.image_seq_length] = config.image_token_id
+        size = config.vision_config.image_size
+        inputs["pixel_values"] = torch.randn(batch, 3, size[0], size[1], generator=generator)
+    return inputs
+
+
+def timed_generate(model, inputs: dict, new_tokens: int) -> tuple[float, torch.Tensor]:
+    with torch.no_grad():
+        start = time.perf_counter()
+        tokens = model.generate(**inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+        return time.perf_counter() - start, tokens
+
+
+def measure(model, inputs: dict, new_tokens: int) -> dict:
+    """Prefill time (1 new token), then decode rate from a full run: (n - 1) / (t_n - t_1)."""
+    prefill_seconds, _ = timed_generate(model, inputs, 1)
+    total_seconds, tokens = timed_generate(model, inputs, new_tokens)
+    batch = inputs["input_ids"].shape[0]
+    decode_seconds = max(total_seconds - prefill_seconds, 1e-9)
+    return {
+        "decode_tok_s": batch * (new_tokens - 1) / decode_seconds,
+        "prefill_tok_s": inputs["input_ids"].numel() / prefill_seconds,
+        "tokens": tokens,
+    }
+
+
+def peak_rss_mb(model, workload: Workload, batch: int, new_tokens: int) -> float:
+    """Peak RSS of a fresh interpreter that loads `model` from disk and generates: one side per process, so the
+    figure is that side's own (weights, KV cache, activations, import)."""
+    with tempfile.TemporaryDirectory() as directory:
+        model.save_pretrained(directory)
+        command = [sys.executable, __file__, "--child-peak-rss", directory, workload.name, str(batch), str(new_tokens)]
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def child_peak_rss(directory: str, workload_name: str, batch: int, new_tokens: int) -> None:
+    from transformers import AutoModelForImageTextToText
+
+    import intern_s1  # noqa: F401  (registers the Intern-S1 classes)
+
+    workload = next(w for w in workloads(quick=False) if w.name == workload_name)
+    model = AutoModelForImageTextToText.from_pretrained(directory, dtype=torch.float32).eval()
+    timed_generate(model, make_inputs(workload, batch), new_tokens)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+
+
+def vit_ms_per_tile(model, pixel_values: torch.Tensor, repetitions: int) -> float:
+    times = []
+    with torch.no_grad():
+        for _ in range(repetitions):
+            start = time.perf_counter()
+            model.model.get_image_features(pixel_values=pixel_values)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3 / pixel_values.shape[0]
+
+
+def faster_attention(model, inputs: dict) -> str:
+    rates = {}
+    for implementation in ("eager", "sdpa"):
+        set_attention(model, implementation)
+        measure(model, inputs, 2)  # warm-up
+        rates[implementation] = measure(model, inputs, 6)["decode_tok_s"]
+    return max(rates, key=rates.get)
+
+
+def max_logit_difference(ours, peer, inputs: dict) -> float:
+    with torch.no_grad():
+        return (ours(**inputs).logits - peer(**inputs).logits).abs().max().item()
+
+
+def run_workload(workload: Workload, repetitions: int) -> list[dict]:
+    ours, peer = build_pair(workload.config)
+    probe = make_inputs(workload, 1)
+    implementations = {"ours": faster_attention(ours, probe), "peer": faster_attention(peer, probe)}
+    set_attention(ours, implementations["ours"])
+    set_attention(peer, implementations["peer"])
+    logit_diff = max_logit_difference(ours, peer, probe)
+    parameters_mb = sum(p.numel() * p.element_size() for p in ours.parameters()) / 2**20
+    rows = []
+    for batch, new_tokens in workload.decode:
+        inputs = make_inputs(workload, batch)
+        runs = {"ours": [], "peer": []}
+        for repetition in range(repetitions):
+            order = ("ours", "peer") if repetition % 2 == 0 else ("peer", "ours")
+            for side in order:
+                runs[side].append(measure(ours if side == "ours" else peer, inputs, new_tokens))
+        identical = all(torch.equal(a["tokens"], b["tokens"]) for a, b in zip(runs["ours"], runs["peer"]))
+        ratios = [a["decode_tok_s"] / b["decode_tok_s"] for a, b in zip(runs["ours"], runs["peer"])]
+
+        def median(side: str, key: str, runs=runs) -> float:
+            return statistics.median(run[key] for run in runs[side])
+
+        common = {
+            "outputs_identical": identical and logit_diff <= 1e-4,
+            "max_abs_logits_diff": logit_diff,
+            "attention": implementations,
+            "repetitions": repetitions,
+            "weights_mb": round(parameters_mb, 1),
+        }
+        rows.append(
+            {
+                "name": f"model_decode_{workload.name}_bs{batch}",
+                "ours": round(median("ours", "decode_tok_s"), 2),
+                "peer": round(median("peer", "decode_tok_s"), 2),
+                "unit": "tok/s",
+                "ratio": round(statistics.median(ratios), 3),
+                "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+                "new_tokens": new_tokens,
+                "prompt_tokens": workload.prompt_tokens,
+                **common,
+            }
+        )
+        if batch == 1:
+            rows.append(
+                {
+                    "name": f"model_prefill_{workload.name}",
+                    "ours": round(median("ours", "prefill_tok_s"), 1),
+                    "peer": round(median("peer", "prefill_tok_s"), 1),
+                    "unit": "tok/s",
+                    "ratio": round(median("ours", "prefill_tok_s") / median("peer", "prefill_tok_s"), 3),
+                    **common,
+                }
+            )
+            ours_mb, peer_mb = (peak_rss_mb(model, workload, batch, new_tokens) for model in (ours, peer))
+            rows.append(
+                {
+                    "name": f"model_peak_rss_{workload.name}",
+                    "ours": round(ours_mb, 1),
+                    "peer": round(peer_mb, 1),
+                    "unit": "MB peak RSS (fresh process: load + generate)",
+                    "ratio": round(ours_mb / peer_mb, 3),
+                    **common,
+                }
+            )
+    if workload.with_image:
+        pixels = make_inputs(workload, 1)["pixel_values"]
+        ours_ms, peer_ms = vit_ms_per_tile(ours, pixels, repetitions), vit_ms_per_tile(peer, pixels, repetitions)
+        rows.append(
+            {
+                "name": f"model_vit_{workload.name}",
+                "ours": round(ours_ms, 2),
+                "peer": round(peer_ms, 2),
+                "unit": "ms/tile",
+                "ratio": round(ours_ms / peer_ms, 3),
+                "outputs_identical": logit_diff <= 1e-4,
+            }
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small workloads, 2 repetitions (a minute or two)")
+    parser.add_argument("--save", action="store_true", help=f"also write the results to {RESULTS.relative_to(REPO)}")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--only", nargs="*", help="workload names to run (tiny, small, moe)")
+    parser.add_argument(
+        "--child-peak-rss", nargs=4, metavar=("DIR", "WORKLOAD", "BATCH", "TOKENS"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.child_peak_rss:
+        directory, workload_name, batch, new_tokens = args.child_peak_rss
+        child_peak_rss(directory, workload_name, int(batch), int(new_tokens))
+        return 0
+
+    rows = []
+    for workload in workloads(args.quick):
+        if args.only and workload.name not in args.only:
+            continue
+        for row in run_workload(workload, repetitions=2 if args.quick else 5):
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    if args.save:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "benchmark": "B2/B3 model decode vs transformers InternVLForConditionalGeneration",
+            "quick": args.quick,
+            "threads": args.threads,
+            "torch": torch.__version__,
+            "transformers": __import__("transformers").__version__,
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        RESULTS.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    return 0 if all(row.get("outputs_identical", True) for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

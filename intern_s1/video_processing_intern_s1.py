@@ -1,0 +1,287 @@
+"""Video processor for Intern-S1: InternVL frame sampling, decord/PyAV decoding, 448 px frames, a frame budget.
+
+Reused from transformers' ``InternVLVideoProcessor``: the resize/rescale/normalise pipeline and the
+segment-centre sampling rule (``initial_shift``: indices ``int(shift + k · total / n)`` with
+``shift = total / n / 2``). What we add:
+
+* **Decoding without torchcodec.** transformers 5.23 decodes URLs and paths with torchcodec by default,
+  which Intern-S1 users do not have; the model page tells them to install decord. We decode with decord when
+  it is importable and with PyAV otherwise (both give the same uint8 frames, see the tests), or with the
+  backend named by ``video_load_backend``. Only the sampled frames are converted to RGB.
+* **A frame budget.** When the caller asks for neither ``num_frames`` nor ``fps`` the real checkpoints'
+  configuration would feed *every* decoded frame (256 LLM tokens each). We keep every frame of clips up to
+  ``max_frames`` frames (default 16, i.e. 4,096 visual tokens — about one 12-tile image) and sample
+  ``max_frames`` segment centres from longer clips. Pass ``num_frames``/``fps`` or ``max_frames`` to change it.
+* **Clear errors** (:class:`~intern_s1.image_processing_intern_s1.InternS1MediaError`) for missing, empty,
+  unreadable or unreachable videos.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib.util
+import io
+import logging
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
+from transformers.models.internvl.video_processing_internvl import (
+    InternVLVideoProcessor,
+    InternVLVideoProcessorInitKwargs,
+)
+from transformers.processing_utils import Unpack
+from transformers.video_utils import VideoMetadata
+
+from intern_s1.image_processing_intern_s1 import InternS1MediaError, read_media_bytes_or_path
+
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_FRAMES = 16
+VIDEO_BACKENDS = ("decord", "pyav")
+
+# The backend chosen for the current `preprocess` call; a context variable keeps concurrent calls independent.
+_requested_backend: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "intern_s1_video_backend", default=None
+)
+
+
+class InternS1VideoProcessorKwargs(InternVLVideoProcessorInitKwargs, total=False):
+    r"""
+    max_frames (`int`, *optional*, defaults to `self.max_frames`):
+        Frame budget used when neither `num_frames` nor `fps` is given: clips with more frames are sampled down
+        to `max_frames` segment centres, shorter clips keep every frame.
+    video_load_backend (`str`, *optional*):
+        `"decord"` or `"pyav"`; by default decord when installed, else PyAV. torchcodec is never required.
+    """
+
+    max_frames: int
+    video_load_backend: str
+
+
+def default_video_backend() -> str:
+    """decord when importable (what the model page installs), else PyAV (a hard dependency)."""
+    return "decord" if importlib.util.find_spec("decord") is not None else "pyav"
+
+
+def _open_source(video: str) -> bytes | str:
+    data = read_media_bytes_or_path(video, "video")
+    if isinstance(data, bytes) and not data:
+        raise InternS1MediaError(f"video {video!r} is empty (0 bytes)")
+    if isinstance(data, str):
+        with open(data, "rb") as handle:
+            if not handle.read(1):
+                raise InternS1MediaError(f"video file {video!r} is empty (0 bytes)")
+    return data
+
+
+def _read_with_decord(data: bytes | str, label: str, sample_indices_fn: Callable) -> tuple[np.ndarray, VideoMetadata]:
+    import decord
+
+    try:
+        reader = decord.VideoReader(io.BytesIO(data) if isinstance(data, bytes) else data, ctx=decord.cpu(0))
+    except (decord.DECORDError, RuntimeError) as error:
+        raise InternS1MediaError(f"{label!r} is not a readable video: {str(error).splitlines()[0]}") from error
+    total = len(reader)
+    if total == 0:
+        raise InternS1MediaError(f"video {label!r} has no frames")
+    fps = float(reader.get_avg_fps() or 0.0) or None
+    metadata = VideoMetadata(
+        total_num_frames=total, fps=fps, duration=total / fps if fps else None, video_backend="decord"
+    )
+    indices = np.asarray(sample_indices_fn(metadata=metadata), dtype=np.int64)
+    frames = reader.get_batch(indices.tolist()).asnumpy()
+    metadata.update({"frames_indices": indices, "height": frames.shape[1], "width": frames.shape[2]})
+    return frames, metadata
+
+
+def _count_frames_pyav(container) -> int:
+    """Container frame count, or a demux-only count when the header has none (e.g. some MKV/WebM)."""
+    stream = container.streams.video[0]
+    if stream.frames:
+        return int(stream.frames)
+    count = sum(1 for packet in container.demux(stream) if packet.size)
+    container.seek(0)
+    return count
+
+
+# Seek to a keyframe instead of decoding through the gap when the next sampled frame is this far ahead.
+SEEK_MIN_GAP_FRAMES = 48
+
+
+def _decode_sequentially(container, stream, wanted: list[int]) -> dict[int, np.ndarray]:
+    """Decode from the start, counting frames; convert only the wanted ones to RGB."""
+    wanted_set, last, decoded = set(wanted), wanted[-1], {}
+    for position, frame in enumerate(container.decode(stream)):
+        if position in wanted_set:
+            decoded[position] = frame.to_ndarray(format="rgb24")
+        if position >= last:
+            break
+    return decoded
+
+
+def _pts_per_frame(stream) -> Fraction | None:
+    """Timestamp units per frame of a constant-frame-rate stream, else None (then frames are counted)."""
+    rate, time_base = stream.average_rate, stream.time_base
+    if not rate or not time_base or (stream.guessed_rate and stream.guessed_rate != rate):
+        return None
+    return 1 / (Fraction(rate) * Fraction(time_base))
+
+
+def _decode_with_seeks(container, stream, wanted: list[int]) -> dict[int, np.ndarray] | None:
+    """Frames by index, seeking to the keyframe before each far-away index (frame index from its timestamp).
+
+    Returns None when the stream's timestamps cannot name frame indices exactly (variable frame rate, missing or
+    off-grid timestamps); the caller then decodes sequentially, which gives the same frames more slowly.
+    """
+    step = _pts_per_frame(stream)
+    if step is None:
+        return None
+    start = stream.start_time or 0
+    decoded: dict[int, np.ndarray] = {}
+    frames, position = None, -1
+    for target in wanted:
+        if frames is None or target - position > SEEK_MIN_GAP_FRAMES:
+            container.seek(int(start + target * step), stream=stream, backward=True, any_frame=False)
+            frames = container.decode(stream)
+        for frame in frames:
+            if frame.pts is None:
+                return None
+            exact = (frame.pts - start) / step
+            if exact.denominator != 1 and abs(exact - round(exact)) > Fraction(1, 100):
+                return None
+            position = round(exact)
+            if position == target:
+                decoded[target] = frame.to_ndarray(format="rgb24")
+                break
+            if position > target:  # the seek landed after the frame: timestamps do not match the grid
+                return None
+        else:
+            break  # stream ended; the caller reports the missing frames
+    return decoded
+
+
+def _read_with_pyav(data: bytes | str, label: str, sample_indices_fn: Callable) -> tuple[np.ndarray, VideoMetadata]:
+    import av
+
+    try:
+        container = av.open(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except av.error.FFmpegError as error:
+        raise InternS1MediaError(f"{label!r} is not a readable video: {error}") from error
+    with container:
+        if not container.streams.video:
+            raise InternS1MediaError(f"{label!r} has no video stream")
+        stream = container.streams.video[0]
+        total = _count_frames_pyav(container)
+        if total == 0:
+            raise InternS1MediaError(f"video {label!r} has no frames")
+        fps = float(stream.average_rate) if stream.average_rate else None
+        metadata = VideoMetadata(
+            total_num_frames=total,
+            fps=fps,
+            duration=total / fps if fps else None,
+            video_backend="pyav",
+            height=stream.height,
+            width=stream.width,
+        )
+        indices = np.asarray(sample_indices_fn(metadata=metadata), dtype=np.int64)
+        wanted = sorted({int(index) for index in indices})
+        stream.thread_type = "AUTO"  # frame-threaded decode; frames still come out in presentation order
+        try:
+            decoded = _decode_with_seeks(container, stream, wanted)
+            if decoded is None:  # no usable timestamps: decode from the start and count frames
+                container.seek(0)
+                decoded = _decode_sequentially(container, stream, wanted)
+        except av.error.FFmpegError as error:
+            raise InternS1MediaError(f"video {label!r} is corrupt: {error}") from error
+    missing = sorted(set(wanted) - decoded.keys())
+    if missing:
+        raise InternS1MediaError(f"video {label!r} ended before frame {missing[0]} (header claims {total} frames)")
+    frames = np.stack([decoded[int(index)] for index in indices])
+    metadata.frames_indices = indices
+    return frames, metadata
+
+
+def load_video(
+    video: str, sample_indices_fn: Callable, backend: str | None = None
+) -> tuple[np.ndarray, VideoMetadata]:
+    """Decode the frames chosen by ``sample_indices_fn(metadata=...)`` from a path, URL or data URI.
+
+    Returns ``(frames [F, H, W, 3] uint8 RGB, metadata)``. Raises :class:`InternS1MediaError` for bad input.
+    """
+    backend = backend or default_video_backend()
+    if backend not in VIDEO_BACKENDS:
+        raise ValueError(
+            f"video_load_backend must be one of {VIDEO_BACKENDS} (or None for automatic), got {backend!r}"
+        )
+    data = _open_source(video)
+    label = video if len(video) < 200 else video[:200] + "…"
+    reader = _read_with_decord if backend == "decord" else _read_with_pyav
+    return reader(data, label, sample_indices_fn)
+
+
+class InternS1VideoProcessor(InternVLVideoProcessor):
+    """InternVL's video processor with Intern-S1's 448 px / ImageNet settings, decord-or-PyAV decoding and a budget."""
+
+    image_mean = IMAGENET_DEFAULT_MEAN
+    image_std = IMAGENET_DEFAULT_STD
+    size = {"height": 448, "width": 448}
+    max_frames = DEFAULT_MAX_FRAMES
+    video_load_backend = None
+    valid_kwargs = InternS1VideoProcessorKwargs
+
+    def __init__(self, **kwargs: Unpack[InternS1VideoProcessorKwargs]):
+        super().__init__(**kwargs)
+
+    def preprocess(self, videos, **kwargs: Unpack[InternS1VideoProcessorKwargs]):
+        # Always go through `sample_frames`: with no num_frames/fps it applies the frame budget.
+        if not kwargs.get("do_sample_frames", self.do_sample_frames):
+            kwargs["do_sample_frames"] = True
+        backend = kwargs.pop("video_load_backend", None) or self.video_load_backend
+        token = _requested_backend.set(backend)
+        try:
+            return super().preprocess(videos, **kwargs)
+        finally:
+            _requested_backend.reset(token)
+
+    def sample_frames(
+        self,
+        metadata: VideoMetadata,
+        num_frames: int | None = None,
+        fps: int | float | None = None,
+        initial_shift: bool | float | int | None = None,
+        max_frames: int | None = None,
+        **kwargs,
+    ):
+        """Segment-centre indices for ``num_frames`` (or ``fps``), else every frame up to the ``max_frames`` budget."""
+        num_frames = num_frames if num_frames is not None else self.num_frames
+        fps = fps if fps is not None else self.fps
+        total = metadata.total_num_frames
+        if num_frames is None and fps is not None:
+            if not metadata.fps:
+                raise InternS1MediaError("cannot sample by `fps`: the video has no frame rate; pass `num_frames`")
+            num_frames = max(1, min(total, int(total / metadata.fps * fps)))
+        if num_frames is None:
+            budget = max_frames if max_frames is not None else self.max_frames
+            if total <= budget:
+                return np.arange(total)
+            num_frames = budget
+        if num_frames > total:
+            raise ValueError(f"cannot sample num_frames={num_frames} from a video with only {total} frames")
+        return super().sample_frames(metadata, num_frames=num_frames, initial_shift=initial_shift).numpy()
+
+    def fetch_videos(self, video_url_or_urls, sample_indices_fn=None):
+        if isinstance(video_url_or_urls, (list, tuple)):
+            loaded = [self.fetch_videos(item, sample_indices_fn=sample_indices_fn) for item in video_url_or_urls]
+            return [frames for frames, _ in loaded], [metadata for _, metadata in loaded]
+        if sample_indices_fn is None:
+
+            def sample_indices_fn(metadata):
+                return self.sample_frames(metadata)
+
+        return load_video(video_url_or_urls, sample_indices_fn, backend=_requested_backend.get())
+
+
+__all__ = ["InternS1VideoProcessor", "load_video"]

@@ -1,0 +1,78 @@
+"""Chemistry and biology helpers for Intern-S1 Studio: validation with reasons, pictures, cards, spans.
+
+Pure science: RDKit, Biopython, selfies and Pillow only (no torch, transformers or gradio). The public API is
+flat (``science_tools.check_smiles``, ``science_tools.draw_molecule_svg`` …) and lazy: ``import science_tools``
+loads nothing heavy; RDKit / Biopython are imported on first use of a function that needs them.
+
+Input policy for every public function: a wrong *type* raises ``TypeError``; bad *user data* gives a result
+with ``ok=False`` and a readable ``error`` (or, for picture functions, a picture of the error message).
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+
+__all__ = [
+    "DESCRIPTOR_NAMES",
+    "ConformerReport",
+    "MoleculeReport",
+    "SequenceReport",
+    "Span",
+    "check_fasta",
+    "check_molecule",
+    "check_sequence",
+    "check_smiles",
+    "conformer_molblock",
+    "draw_grid_svg",
+    "draw_molecule_svg",
+    "draw_reaction_svg",
+    "embed_conformer",
+    "find_spans",
+    "molecule_png",
+    "tag_for_tokenizer",
+    "tag_spans",
+]
+
+_LOCATIONS = {
+    "DESCRIPTOR_NAMES": "._molecules",
+    "ConformerReport": "._reports",
+    "MoleculeReport": "._reports",
+    "SequenceReport": "._reports",
+    "Span": "._reports",
+    "check_fasta": "._sequences",
+    "check_molecule": "._molecules",
+    "check_sequence": "._sequences",
+    "check_smiles": "._molecules",
+    "conformer_molblock": "._conformers",
+    "draw_grid_svg": "._drawing",
+    "draw_molecule_svg": "._drawing",
+    "draw_reaction_svg": "._drawing",
+    "embed_conformer": "._conformers",
+    "find_spans": "._spans",
+    "molecule_png": "._drawing",
+    "tag_for_tokenizer": "._tagging",
+    "tag_spans": "._tagging",
+}
+
+
+def __getattr__(name: str):
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'science_tools' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # keeps IDEs and type checkers aware of the lazy names
+    from ._conformers import conformer_molblock, embed_conformer
+    from ._drawing import draw_grid_svg, draw_molecule_svg, draw_reaction_svg, molecule_png
+    from ._molecules import DESCRIPTOR_NAMES, check_molecule, check_smiles
+    from ._reports import ConformerReport, MoleculeReport, SequenceReport, Span
+    from ._sequences import check_fasta, check_sequence
+    from ._spans import find_spans
+    from ._tagging import tag_for_tokenizer, tag_spans

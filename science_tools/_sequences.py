@@ -1,0 +1,248 @@
+"""Protein / DNA / RNA input: FASTA or raw paste → cleaned, classified, validated sequence and a property card.
+
+Ambiguous-residue policy (proteins). The 20 standard residues are always accepted. ``B`` (Asx), ``Z`` (Glx),
+``J`` (Leu/Ile), ``X`` (unknown), ``U`` (selenocysteine) and ``O`` (pyrrolysine) are accepted too, counted in
+the length and composition and named in a warning, but every ProtParam number (MW, pI, charge, GRAVY,
+instability, aromaticity, ε280, secondary structure) is computed on the sequence with those letters removed,
+because Biopython's scales are defined only for the 20 standard residues (it raises ``KeyError`` on X/U/O in
+``instability_index`` and ``ValueError`` on X/B/Z in ``molecular_weight``). The card states this in
+``properties["excluded_residues"]``; the MW is then a lower bound. A sequence with no standard residue left is
+rejected. Any other character (digits and whitespace are stripped first) is an error with its position.
+A single trailing ``*`` (stop) is removed with a warning; an internal ``*`` is an error.
+"""
+
+import re
+from dataclasses import replace
+
+from ._limits import MAX_FASTA_RECORDS, MAX_RESIDUES, MAX_SEQUENCE_TEXT, require_str
+from ._reports import SequenceReport
+
+
+__all__ = ["check_fasta", "check_sequence", "classify_sequence"]
+
+STANDARD_AMINO_ACIDS = frozenset("ACDEFGHIKLMNPQRSTVWY")
+NONSTANDARD_AMINO_ACIDS = frozenset("BZJXUO")
+_DNA = frozenset("ACGT")
+_RNA = frozenset("ACGU")
+_NUCLEOTIDE_AMBIGUITY = frozenset("NRYKMSWBDHV")  # IUPAC codes, accepted in DNA/RNA, excluded from counts
+_KINDS = ("auto", "protein", "dna", "rna")
+_STRIPPED = re.compile(r"[\s\d]+")  # whitespace, line numbers and GenBank-style position columns
+_MAX_LISTED = 10
+
+
+def _records(text: str) -> list[tuple[str | None, str]]:
+    """Split a paste into (header, body) records; text before the first '>' is a headerless record."""
+    records: list[tuple[str | None, str]] = []
+    header: str | None = None
+    body: list[str] = []
+    for line in text.splitlines():
+        if line.lstrip().startswith(">"):
+            if header is not None or "".join(body).strip():
+                records.append((header, "".join(body)))
+            header, body = line.lstrip()[1:].strip(), []
+        elif not line.lstrip().startswith(";"):  # ';' starts a comment line in old-style FASTA
+            body.append(line)
+    if header is not None or "".join(body).strip():
+        records.append((header, "".join(body)))
+    return records
+
+
+def classify_sequence(sequence: str) -> str:
+    """Guess "dna", "rna" or "protein" for a cleaned upper-case sequence.
+
+    Only A/C/G/T/N (or other IUPAC nucleotide codes up to 10 %) is DNA; with U instead of T it is RNA;
+    anything else is protein. Short peptides made of A, C, G, T only (e.g. "ACT") look like DNA:
+    pass ``kind="protein"`` to ``check_sequence`` for those.
+    """
+    letters = set(sequence)
+    if letters <= _DNA | {"N"}:
+        return "dna"
+    if letters <= _RNA | {"N"}:
+        return "rna"
+    # other IUPAC codes (R, Y, K, M, S, W, B, D, H, V) are amino-acid letters too: demand mostly A/C/G/T/U
+    mostly_core = sum(1 for ch in sequence if ch in "ACGTU") >= 0.9 * len(sequence)
+    if letters <= _DNA | _NUCLEOTIDE_AMBIGUITY and mostly_core:
+        return "dna"
+    if letters <= _RNA | _NUCLEOTIDE_AMBIGUITY and mostly_core:
+        return "rna"
+    return "protein"
+
+
+def _invalid(sequence: str, allowed: frozenset[str]) -> list[tuple[int, str]]:
+    return [(index + 1, ch) for index, ch in enumerate(sequence) if ch not in allowed]
+
+
+def _describe_invalid(invalid: list[tuple[int, str]], kind: str) -> str:
+    listed = ", ".join(f"{ch!r} at {pos}" for pos, ch in invalid[:_MAX_LISTED])
+    more = f" and {len(invalid) - _MAX_LISTED} more" if len(invalid) > _MAX_LISTED else ""
+    return f"{len(invalid)} character(s) not allowed in a {kind} sequence: {listed}{more}"
+
+
+def _protein_card(sequence: str) -> tuple[dict, list[str]]:
+    from Bio.SeqUtils.ProtParam import ProteinAnalysis
+
+    excluded = {ch: sequence.count(ch) for ch in sorted(set(sequence) & NONSTANDARD_AMINO_ACIDS)}
+    standard = "".join(ch for ch in sequence if ch in STANDARD_AMINO_ACIDS)
+    warnings = []
+    if excluded:
+        names = ", ".join(f"{count} {ch}" for ch, count in excluded.items())
+        warnings.append(f"non-standard/ambiguous residues ({names}) excluded from computed properties")
+    analysis = ProteinAnalysis(standard)
+    helix, turn, sheet = analysis.secondary_structure_fraction()
+    reduced, cystines = analysis.molar_extinction_coefficient()
+    instability = analysis.instability_index() if len(standard) >= 2 else None
+    card = {
+        "length": len(sequence),
+        "molecular_weight": analysis.molecular_weight(),
+        "isoelectric_point": analysis.isoelectric_point(),
+        "charge_at_ph7": analysis.charge_at_pH(7.0),
+        "gravy": analysis.gravy(),
+        "instability_index": instability,
+        "stable": None if instability is None else instability < 40,  # Guruprasad 1990 threshold
+        "aromaticity": analysis.aromaticity(),
+        "extinction_coefficient_reduced": reduced,
+        "extinction_coefficient_cystines": cystines,
+        "helix_fraction": helix,
+        "turn_fraction": turn,
+        "sheet_fraction": sheet,
+        "composition": {ch: sequence.count(ch) for ch in sorted(set(sequence))},
+        "excluded_residues": excluded,
+    }
+    return card, warnings
+
+
+def _nucleotide_card(sequence: str, kind: str) -> dict:
+    from Bio.Seq import Seq
+    from Bio.SeqUtils import gc_fraction, molecular_weight
+
+    seq = Seq(sequence)
+    try:
+        weight = molecular_weight(seq, "DNA" if kind == "dna" else "RNA")
+    except ValueError:  # Biopython has no single mass for ambiguity codes such as N
+        weight = None
+    reverse = seq.reverse_complement() if kind == "dna" else seq.reverse_complement_rna()
+    frames = {}
+    for frame in range(3):
+        usable = (len(sequence) - frame) // 3 * 3  # whole codons only (avoids Biopython's partial-codon warning)
+        frames[frame + 1] = str(seq[frame : frame + usable].translate()) if usable else ""
+    return {
+        "length": len(sequence),
+        "gc_content": gc_fraction(seq, ambiguous="remove"),
+        "molecular_weight": weight,
+        "reverse_complement": str(reverse),
+        "translation_frames": frames,
+        "composition": {ch: sequence.count(ch) for ch in sorted(set(sequence))},
+    }
+
+
+def _check_record(header: str | None, body: str, kind: str, record_count: int, card: bool) -> SequenceReport:
+    sequence = _STRIPPED.sub("", body).upper()
+    warnings: list[str] = []
+
+    def fail(error: str, chosen: str | None = None, invalid=()) -> SequenceReport:
+        return SequenceReport(
+            ok=False, kind=chosen, sequence=sequence, error=error, header=header,
+            invalid_residues=tuple(invalid), record_count=record_count, warnings=tuple(warnings),
+        )  # fmt: skip
+
+    if not sequence:
+        return fail("empty sequence: no residues found" + (f" in record '{header}'" if header else ""))
+    if len(sequence) > MAX_RESIDUES:
+        return fail(f"sequence has {len(sequence)} residues; the limit is {MAX_RESIDUES}")
+    chosen = classify_sequence(sequence) if kind == "auto" else kind
+    if chosen == "protein" and sequence.endswith("*"):
+        sequence = sequence[:-1]
+        warnings.append("trailing stop '*' removed")
+        if not sequence:
+            return fail("empty sequence: only a stop '*'", chosen)
+    if chosen == "protein":
+        invalid = _invalid(sequence, STANDARD_AMINO_ACIDS | NONSTANDARD_AMINO_ACIDS)
+    else:
+        invalid = _invalid(sequence, (_DNA if chosen == "dna" else _RNA) | _NUCLEOTIDE_AMBIGUITY)
+    if invalid:
+        return fail(_describe_invalid(invalid, chosen), chosen, invalid)
+    properties: dict = {}
+    if chosen == "protein":
+        if not set(sequence) & STANDARD_AMINO_ACIDS:
+            return fail("no standard amino acid left to analyse (only B, Z, J, X, U or O)", chosen)
+        if card:
+            properties, extra = _protein_card(sequence)
+            warnings.extend(extra)
+    elif card:
+        properties = _nucleotide_card(sequence, chosen)
+    return SequenceReport(
+        ok=True, kind=chosen, sequence=sequence, properties=properties, header=header,
+        record_count=record_count, warnings=tuple(warnings),
+    )  # fmt: skip
+
+
+def _validated_kind(text: str, kind: str) -> None:
+    require_str(text)
+    require_str(kind, "kind")
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+
+
+def check_fasta(text: str, kind: str = "auto", *, properties: bool = True) -> list[SequenceReport]:
+    """Check every record of a FASTA paste (headerless text counts as one record).
+
+    Args:
+        text: FASTA text, or a bare sequence; whitespace, digits and line numbers are ignored.
+        kind: "protein", "dna", "rna", or "auto" to classify each record.
+        properties: Compute the property cards (set False to validate only).
+
+    Returns:
+        One ``SequenceReport`` per record (one failed report when the paste is empty or too long).
+
+    Raises:
+        TypeError: If ``text`` or ``kind`` is not a str.
+        ValueError: If ``kind`` is not one of the names above.
+    """
+    _validated_kind(text, kind)
+    if len(text) > MAX_SEQUENCE_TEXT:
+        return [
+            SequenceReport(
+                ok=False,
+                kind=None,
+                sequence="",
+                error=f"input is {len(text)} characters long; the limit is {MAX_SEQUENCE_TEXT}",
+            )  # fmt: skip
+        ]
+    records = _records(text) or [(None, "")]
+    if len(records) > MAX_FASTA_RECORDS:
+        error = f"input has {len(records)} FASTA records; the limit is {MAX_FASTA_RECORDS}"
+        return [SequenceReport(ok=False, kind=None, sequence="", error=error, record_count=len(records))]
+    return [_check_record(header, body, kind, len(records), properties) for header, body in records]
+
+
+def check_sequence(text: str, kind: str = "auto", *, properties: bool = True) -> SequenceReport:
+    """Check one protein / DNA / RNA sequence and compute its property card.
+
+    Accepts a raw sequence or FASTA (for several records the first is checked, ``record_count`` says how many
+    there were, and a warning points to ``check_fasta``). Whitespace, digits and line numbers are stripped,
+    letters upper-cased. Invalid characters are reported with their 1-based positions in the cleaned sequence.
+
+    Protein card keys: length, molecular_weight, isoelectric_point, charge_at_ph7, gravy, instability_index,
+    stable, aromaticity, extinction_coefficient_reduced, extinction_coefficient_cystines, helix_fraction,
+    turn_fraction, sheet_fraction, composition, excluded_residues (see the module docstring for the policy).
+    DNA/RNA card keys: length, gc_content, molecular_weight (None with ambiguity codes), reverse_complement,
+    translation_frames ({1: ..., 2: ..., 3: ...}), composition.
+
+    Args:
+        text: The sequence or FASTA text.
+        kind: "protein", "dna", "rna", or "auto" (see ``classify_sequence``).
+        properties: Compute the property card (set False to validate only).
+
+    Returns:
+        A ``SequenceReport``.
+
+    Raises:
+        TypeError: If ``text`` or ``kind`` is not a str.
+        ValueError: If ``kind`` is not one of the names above.
+    """
+    reports = check_fasta(text, kind, properties=properties)
+    first = reports[0]
+    if len(reports) > 1:
+        note = f"{len(reports)} records found; only the first is shown (use check_fasta for all)"
+        return replace(first, warnings=(*first.warnings, note))
+    return first

@@ -1,0 +1,78 @@
+"""A loopback HTTP server that replays a recorded SSE file (tests/app/fixtures/sse/*.txt) as a chat stream."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+SSE_DIR = Path(__file__).resolve().parent / "fixtures" / "sse"
+
+
+class ReplayServer:
+    """Serve ``GET /v1/models`` (``owned_by`` = the dialect) and replay ``sse_file`` for every chat request.
+
+    ``piece_bytes`` cuts the byte stream into pieces of that size (also mid-line), flushed one by one.
+    The last request body is kept in ``requests``.
+    """
+
+    def __init__(
+        self,
+        sse_file: str,
+        owned_by: str,
+        model: str = "internlm/Intern-S1",
+        piece_bytes: int = 0,
+        drop_first: int = 0,
+        stall_s: float = 0.0,
+    ) -> None:
+        """``drop_first``: that many requests get the headers and then an empty, closed stream;
+        ``stall_s``: pause after the headers before the first byte."""
+        self.payload = (SSE_DIR / sse_file).read_bytes()
+        self.owned_by, self.model, self.piece_bytes = owned_by, model, piece_bytes
+        self.drop_first, self.stall_s = drop_first, stall_s
+        self.requests: list[dict] = []
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_GET(self):
+                body = json.dumps(
+                    {"object": "list", "data": [{"id": replay.model, "object": "model", "owned_by": replay.owned_by}]}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                replay.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                if len(replay.requests) <= replay.drop_first:
+                    return
+                time.sleep(replay.stall_s)
+                data, size = replay.payload, replay.piece_bytes or len(replay.payload)
+                for start in range(0, len(data), size):
+                    self.wfile.write(data[start : start + size])
+                    self.wfile.flush()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "ReplayServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

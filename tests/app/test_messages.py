@@ -1,0 +1,114 @@
+"""Turning user input and chat history into backend messages, with every limit enforced."""
+
+import pytest
+from studio_media import ASPIRIN, UBIQUITIN, make_image, make_text, make_video
+
+from app.config import Limits
+from app.messages import (
+    InputError,
+    count_tiles,
+    file_kind,
+    history_to_messages,
+    prepare_user_turn,
+)
+
+
+LIMITS = Limits()
+
+
+def test_text_only_turn():
+    turn = prepare_user_turn("What is water?", [], LIMITS)
+    assert turn.content == [{"type": "text", "text": "What is water?"}]
+
+
+def test_images_and_video_become_content_items_with_budget_notes(tmp_path):
+    image = make_image(tmp_path / "a.png")
+    video = make_video(tmp_path / "v.mp4", frames=20)
+    turn = prepare_user_turn("describe", [str(image), str(video)], LIMITS)
+    assert [item["type"] for item in turn.content] == ["image", "video", "text"]
+    assert any("tile" in note for note in turn.notes)
+    assert any("20 frames" in note and f"{LIMITS.max_video_frames} sampled" in note for note in turn.notes)
+
+
+def test_molecule_and_sequence_files_become_text(tmp_path):
+    smi = make_text(tmp_path / "m.smi", f"{ASPIRIN} aspirin\n")
+    fasta = make_text(tmp_path / "p.fasta", f">ubq\n{UBIQUITIN}\n")
+    turn = prepare_user_turn("compare", [str(smi), str(fasta)], LIMITS)
+    text = turn.content[-1]["text"]
+    assert f"<SMILES>{ASPIRIN}</SMILES>" in text
+    assert UBIQUITIN in text
+
+
+def test_sdf_file_is_converted_to_smiles(tmp_path):
+    from rdkit import Chem
+
+    path = tmp_path / "m.sdf"
+    writer = Chem.SDWriter(str(path))
+    writer.write(Chem.MolFromSmiles("CCO"))
+    writer.close()
+    turn = prepare_user_turn("", [str(path)], LIMITS)
+    assert turn.content[-1]["text"] == "<SMILES>CCO</SMILES>"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: make_text(d / "x.exe", "MZ"), "not a supported file type"),
+        (lambda d: make_text(d / "empty.png", ""), "is empty"),
+        (lambda d: make_text(d / "fake.png", "not an image"), "not a readable image"),
+        (lambda d: make_text(d / "fake.mp4", "not a video"), "not a readable video"),
+        (lambda d: make_text(d / "bad.smi", "C1CC(\n"), "no valid molecule"),
+        (lambda d: make_text(d / "bad.fasta", "hello"), "no sequence"),
+    ],
+)
+def test_bad_files_get_specific_messages(tmp_path, make, message):
+    with pytest.raises(InputError, match=message):
+        prepare_user_turn("hi", [str(make(tmp_path))], LIMITS)
+
+
+def test_limits_are_enforced_with_clear_messages(tmp_path):
+    images = [str(make_image(tmp_path / f"{i}.png")) for i in range(LIMITS.max_images_per_message + 1)]
+    with pytest.raises(InputError, match=f"at most {LIMITS.max_images_per_message} per message"):
+        prepare_user_turn("many", images, LIMITS)
+    with pytest.raises(InputError, match="the limit is"):
+        prepare_user_turn("x" * (LIMITS.max_text_chars + 1), [], LIMITS)
+    with pytest.raises(InputError, match="empty"):
+        prepare_user_turn("  ", [], LIMITS)
+    small = Limits(max_file_size_mb=0.0001)
+    with pytest.raises(InputError, match="MB; the limit"):
+        prepare_user_turn("big", [str(make_image(tmp_path / "big.png", (200, 200)))], small)
+    tight = Limits(max_prompt_tokens=1000)
+    with pytest.raises(InputError, match="prompt budget"):
+        prepare_user_turn("img", [str(make_image(tmp_path / "one.png"))], tight)
+
+
+def test_file_kind_routes_by_extension():
+    assert [file_kind(p) for p in ["a.PNG", "b.mp4", "c.fa", "d.pdb", "e.sdf"]] == [
+        "image", "video", "sequence", "sequence", "molecule"
+    ]
+
+
+def test_count_tiles_follows_aspect_ratio():
+    assert count_tiles(448, 448, 6) == 1
+    assert count_tiles(896, 448, 6) == 3  # 2×1 grid + thumbnail
+    assert count_tiles(4000, 100, 6) == 7  # widest grid 6×1 + thumbnail
+    assert count_tiles(1000, 1000, 1) == 1
+
+
+def test_history_to_messages_carries_reasoning_and_skips_cards():
+    history = [
+        {"role": "user", "content": [{"type": "file", "file": {"path": "/tmp/x.png"}},
+                                     {"type": "text", "text": "what is &lt;b&gt;?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "hmm"}], "metadata": {"title": "Thinking"}},
+        {"role": "assistant", "content": [{"type": "text", "text": "It is bold."}]},
+        {"role": "assistant", "content": [{"type": "component", "component": "html", "value": "<div/>"}]},
+        {"role": "assistant", "content": "oops", "metadata": {"title": "⚠️ Could not answer"}},
+        {"role": "user", "content": "next"},
+    ]
+    messages = history_to_messages(history, "Be brief.")
+    assert messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "image", "path": "/tmp/x.png"}, {"type": "text", "text": "what is <b>?"}]},
+        {"role": "assistant", "content": "It is bold.", "reasoning_content": "hmm"},
+        {"role": "user", "content": [{"type": "text", "text": "next"}]},
+    ]
