@@ -142,18 +142,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_app(backend, config, mcp=args.mcp)
 
 
+def share_message(share: bool, share_url: str | None) -> str | None:
+    """What to tell the user about --share (Gradio only logs a download error when the tunnel fails)."""
+    if not share:
+        return None
+    if share_url:
+        return f"Public share link: {share_url}"
+    return ("Could not open a share link (no network, or the FRP tunnel binary is blocked/missing); "
+            "the app is still available locally at the address above.")
+
+
 def run_app(backend, config: AppConfig, *, mcp: bool = False) -> int:
     from app.ui import build_demo, launch
 
     demo = build_demo(backend, config)
     _, local_url, share_url = launch(demo, config, prevent_thread_lock=True, mcp_server=mcp or None)
     print(f"Intern-S1 Studio running at {local_url} (host {config.host}, port {demo.server_port})", flush=True)
-    if config.share:
-        if share_url:
-            print(f"Public share link: {share_url}", flush=True)
-        else:
-            print("Could not open a share link (no network, or the FRP tunnel binary is blocked/missing); "
-                  "the app is still available locally at the address above.", flush=True)
+    message = share_message(config.share, share_url)
+    if message:
+        print(message, flush=True)
     try:
         demo.block_thread()
     except KeyboardInterrupt:

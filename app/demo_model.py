@@ -75,14 +75,25 @@ def ensure_demo_model(cache_dir: str | Path | None = None, progress: Progress | 
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
     try:
         seconds = build_demo_checkpoint(staging, report)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        _publish(staging, target)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     logger.info("demo model built in %.1f s at %s", seconds, target)
     return target
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move a finished build into place; another process may have finished first (then keep theirs)."""
+    if is_built(target):
+        return
+    if target.exists():
+        shutil.rmtree(target)  # a leftover without the completion marker
+    try:
+        staging.rename(target)
+    except OSError:
+        if not is_built(target):
+            raise
 
 
 def _log_progress(fraction: float, message: str) -> None:

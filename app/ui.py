@@ -171,8 +171,12 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
         chatbot.clear(stop, None, None, api_visibility="private")
         chatbot.example_select(_example, None, [box], api_visibility="private")
 
-        stop_btn.click(stop, None, None, cancels=[answering, retry_answer, edit_answer], api_visibility="private",
-                       queue=False)
+        def stop_and_unlock(request: gr.Request):
+            stop(request)
+            return unlock()  # a cancelled answer never reaches its .then(unlock)
+
+        stop_btn.click(stop_and_unlock, None, [box], cancels=[answering, retry_answer, edit_answer],
+                       api_visibility="private", queue=False)
 
         smiles.change(callbacks.smiles_panel, [smiles], [smiles_status, smiles_picture, descriptors],
                       api_visibility="private", trigger_mode="always_last", queue=False)

@@ -179,9 +179,19 @@ class _InternS1InputsMixin:
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
     num_workers: int | None = None
 
+    def _workers(self, num_workers: int | None = None) -> int:
+        workers = num_workers if num_workers is not None else self.num_workers
+        return workers if workers is not None else min(2, os.cpu_count() or 1)
+
     def fetch_images(self, image_url_or_urls):
         if isinstance(image_url_or_urls, (list, tuple)):
-            return [self.fetch_images(item) for item in image_url_or_urls]
+            items = list(image_url_or_urls)
+            workers = self._workers()
+            if workers > 1 and len(items) > 1 and all(isinstance(item, str) for item in items):
+                # Decoding (PIL) releases the GIL: load several files at once.
+                with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+                    return list(pool.map(lambda item: load_image(item, self.max_image_pixels), items))
+            return [self.fetch_images(item) for item in items]
         if isinstance(image_url_or_urls, str):
             return load_image(image_url_or_urls, self.max_image_pixels)
         return image_url_or_urls
@@ -213,7 +223,7 @@ class _InternS1InputsMixin:
             (image, columns, rows, out[end - count : end])
             for image, (columns, rows), count, end in zip(images, grids, counts, ends)
         ]
-        workers = num_workers if num_workers is not None else min(2, os.cpu_count() or 1)
+        workers = self._workers(num_workers)
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
                 tile_into(*job)

@@ -306,36 +306,9 @@ class InternS1Tokenizer(PythonBackend):
         if kwargs.pop("add_prefix_space", None):
             logger.warning("InternS1Tokenizer ignores add_prefix_space (the Qwen pre-tokenizer never adds one)")
         self.errors = errors
-        self.vocab_file, self.merges_file = vocab_file, merges_file
-        with open(vocab_file, encoding="utf-8") as handle:
-            self.encoder: dict[str, int] = json.load(handle)
-        self.decoder = {index: token for token, index in self.encoder.items()}
-        with open(merges_file, encoding="utf-8") as handle:
-            lines = handle.read().split("\n")
-        if lines and lines[0].startswith("#version:"):
-            lines = lines[1:]
-        self.merges = [line for line in lines if line.strip()]
-        self.byte_encoder = bytes_to_unicode()
-        self.byte_decoder = {char: byte for byte, char in self.byte_encoder.items()}
-        self._bpe = self._build_rust_bpe()
-
-        offsets = {**DEFAULT_SUB_VOCAB_OFFSETS, **(sub_vocab_offsets or {})}
-        folder = os.path.dirname(os.path.abspath(vocab_file))
+        self._load_base_bpe(vocab_file, merges_file)
         model_files = {"SMILES": sp_model_SMILES, "IUPAC": sp_model_IUPAC, "FASTA": sp_model_FASTA}
-        self.sub_vocabs: dict[str, _SubVocab] = {}
-        for name in SUB_VOCAB_NAMES:
-            path = model_files[name] or os.path.join(folder, VOCAB_FILES_NAMES[f"sp_model_{name}"])
-            self.sub_vocabs[name] = _SubVocab(name, path, int(offsets[name]))
-        self.sub_vocab_offsets = {name: sub.offset for name, sub in self.sub_vocabs.items()}
-        # Sub-vocabulary ids of BPE tokens whose string is also a piece (spec §6.6 edge: such a token inside a span
-        # gets the piece's id), so the fast path and convert_tokens_to_ids agree.
-        self._bpe_overrides = {
-            name: {self.encoder[p]: sub.global_id_of(p) for p in sub.pieces if p in self.encoder and sub.global_id_of(p)}
-            for name, sub in self.sub_vocabs.items()
-        }
-        self._filler_vocab = {
-            f"<|{name}_{piece}|>": sub.offset + i for name, sub in self.sub_vocabs.items() for i, piece in enumerate(sub.pieces)
-        }
+        self._load_sub_vocabs(vocab_file, model_files, {**DEFAULT_SUB_VOCAB_OFFSETS, **(sub_vocab_offsets or {})})
         self._smiles = _SmilesDetector()
         self._cache_key: tuple | None = None
 
@@ -359,6 +332,39 @@ class InternS1Tokenizer(PythonBackend):
     # ------------------------------------------------------------------------------------------------------------
     # Construction helpers
     # ------------------------------------------------------------------------------------------------------------
+
+    def _load_base_bpe(self, vocab_file: str, merges_file: str) -> None:
+        self.vocab_file, self.merges_file = vocab_file, merges_file
+        with open(vocab_file, encoding="utf-8") as handle:
+            self.encoder: dict[str, int] = json.load(handle)
+        self.decoder = {index: token for token, index in self.encoder.items()}
+        with open(merges_file, encoding="utf-8") as handle:
+            lines = handle.read().split("\n")
+        if lines and lines[0].startswith("#version:"):
+            lines = lines[1:]
+        self.merges = [line for line in lines if line.strip()]
+        self.byte_encoder = bytes_to_unicode()
+        self.byte_decoder = {char: byte for byte, char in self.byte_encoder.items()}
+        self._bpe = self._build_rust_bpe()
+
+    def _load_sub_vocabs(self, vocab_file: str, model_files: dict[str, str | None], offsets: dict[str, int]) -> None:
+        folder = os.path.dirname(os.path.abspath(vocab_file))
+        self.sub_vocabs: dict[str, _SubVocab] = {}
+        for name in SUB_VOCAB_NAMES:
+            path = model_files[name] or os.path.join(folder, VOCAB_FILES_NAMES[f"sp_model_{name}"])
+            self.sub_vocabs[name] = _SubVocab(name, path, int(offsets[name]))
+        self.sub_vocab_offsets = {name: sub.offset for name, sub in self.sub_vocabs.items()}
+        # Sub-vocabulary ids of BPE tokens whose string is also a piece (spec §6.6 edge: such a token inside a span
+        # gets the piece's id), so the fast path and convert_tokens_to_ids agree.
+        self._bpe_overrides = {
+            name: {self.encoder[p]: sub.global_id_of(p) for p in sub.pieces if p in self.encoder and sub.global_id_of(p)}
+            for name, sub in self.sub_vocabs.items()
+        }
+        # Filler names for every piece id (as the v5 reference does), so that get_vocab() / len() cover the id
+        # ranges of the sub-vocabularies and tokens added later get ids after the whole layout.
+        self._filler_vocab = {
+            f"<|{name}_{piece}|>": sub.offset + i for name, sub in self.sub_vocabs.items() for i, piece in enumerate(sub.pieces)
+        }
 
     def _build_rust_bpe(self) -> Tokenizer:
         """The Rust BPE over the same vocabulary and merges, with the Qwen pre-tokenizer and no normaliser."""
@@ -470,55 +476,68 @@ class InternS1Tokenizer(PythonBackend):
             return []
         tables = self._tables()
         kinds, added = tables.kinds, self._added_tokens_encoder
-        plan: list = []  # list[int] (ready ids) or (bpe_job_index, sub_vocab_name | None)
+        # The plan holds ints and lists of ints only (no per-token tuples: a long document would otherwise spend
+        # most of its time in the garbage collector): id >= 0 is ready, -1 - j is BPE job j, a list is ready ids.
+        plan: list = []
         bpe_texts: list[str] = []
+        job_models: list[str | None] = []
         stack: list[str] = []
         for piece, _ in self._segment(normalized, tables, split_special_tokens):
             kind = kinds.get(piece)
             if kind is None and stack:
-                self._span_ids(piece, self.sub_vocabs[stack[-1]], plan, bpe_texts)
+                self._span_ids(piece, self.sub_vocabs[stack[-1]], plan, bpe_texts, job_models)
             elif kind is None or kind == _PROTECT:
-                plan.append((len(bpe_texts), stack[-1] if stack else None))
+                plan.append(-1 - len(job_models))
                 bpe_texts.append(piece.replace("▁", " "))
+                job_models.append(stack[-1] if stack else None)
             elif kind == _BEGIN:
                 if piece in added:
-                    plan.append([added[piece]])
+                    plan.append(added[piece])
                 stack.append(tables.begin_model[piece])
             elif kind == _END:
                 if piece in added:
-                    plan.append([added[piece]])
+                    plan.append(added[piece])
                 if stack:
                     popped = stack.pop()
                     if popped != tables.end_model[piece]:
                         _warn_mismatched_tag_once(piece, popped)
             else:
-                plan.append([added[piece]])
-        encodings = self._bpe.encode_batch_fast(bpe_texts, add_special_tokens=False) if bpe_texts else []
+                plan.append(added[piece])
+        # Identical texts (short unknown pieces repeat a lot) are encoded once.
+        unique = {text: n for n, text in enumerate(dict.fromkeys(bpe_texts))}
+        encoded = [e.ids for e in self._bpe.encode_batch_fast(list(unique), add_special_tokens=False)] if unique else []
         ids: list[int] = []
         for item in plan:
             if type(item) is list:
                 ids.extend(item)
-                continue
-            job, model = item
-            if model is None:
-                ids.extend(encodings[job].ids)
+            elif item >= 0:
+                ids.append(item)
             else:
-                overrides = self._bpe_overrides[model]
-                ids.extend([overrides.get(i, i) for i in encodings[job].ids])
+                job = -1 - item
+                model = job_models[job]
+                job_ids = encoded[unique[bpe_texts[job]]]
+                if model is None:
+                    ids.extend(job_ids)
+                else:
+                    overrides = self._bpe_overrides[model]
+                    ids.extend([overrides.get(i, i) for i in job_ids])
         return ids
 
-    def _span_ids(self, text: str, sub: _SubVocab, plan: list, bpe_texts: list[str]) -> None:
+    def _span_ids(
+        self, text: str, sub: _SubVocab, plan: list, bpe_texts: list[str], job_models: list[str | None]
+    ) -> None:
         ids = sub.sp.encode(text)
-        offset = sub.offset
-        if sub.unk_id not in ids:
+        offset, unk = sub.offset, sub.unk_id
+        if unk not in ids:
             plan.append([i + offset for i in ids])
             return
         for local, piece in zip(ids, sub.sp.encode(text, out_type=str)):
-            if local == sub.unk_id:
-                plan.append((len(bpe_texts), sub.name))
-                bpe_texts.append(piece.replace("▁", " "))
-            else:
-                plan.append([local + offset])
+            if local != unk:
+                plan.append(local + offset)
+                continue
+            plan.append(-1 - len(job_models))
+            bpe_texts.append(piece.replace("▁", " "))
+            job_models.append(sub.name)
 
     def _encode_text(
         self, text: str, split_special_tokens: bool, want_offsets: bool
@@ -581,7 +600,7 @@ class InternS1Tokenizer(PythonBackend):
             elif kind == _PROTECT:
                 bpe_job(piece, start)
             elif kind == _BEGIN:
-                plan.append([(self._added_tokens_encoder.get(piece), piece, (start, start + len(piece)))])
+                plan.append([(self._added_tokens_encoder.get(piece), piece, span)])
                 stack.append(tables.begin_model[piece])
             elif kind == _END:
                 plan.append([(self._added_tokens_encoder.get(piece), piece, span)])
@@ -748,6 +767,19 @@ class InternS1Tokenizer(PythonBackend):
         self, text, text_pair, split_special_tokens, return_offsets, padding_strategy, pad_to_multiple_of,
         padding_side, return_tensors, return_attention_mask, **common,
     ) -> BatchEncoding:
+        plain = (
+            not return_offsets and text_pair is None and padding_strategy == PaddingStrategy.DO_NOT_PAD
+            and common["truncation_strategy"] == TruncationStrategy.DO_NOT_TRUNCATE
+            and not any(common[k] for k in ("return_overflowing_tokens", "return_special_tokens_mask",
+                                             "return_length", "return_token_type_ids"))
+        )
+        if plain:  # nothing for prepare_for_model to do: no special tokens are added, nothing is cut or padded
+            ids = self._encode_ids(text, split_special_tokens)
+            self._eventual_warn_about_too_long_sequence(ids, common["max_length"], common["verbose"])
+            data = {"input_ids": ids}
+            if return_attention_mask or (return_attention_mask is None and "attention_mask" in self.model_input_names):
+                data["attention_mask"] = [1] * len(ids)
+            return BatchEncoding(data, tensor_type=return_tensors, prepend_batch_axis=return_tensors is not None)
         if return_offsets:
             first_ids, first_offsets = self.encode_with_offsets(text, split_special_tokens=split_special_tokens)
             second_ids, second_offsets = (
@@ -1030,46 +1062,39 @@ def _warn_mismatched_tag_once(end_tag: str, popped: str) -> None:
 
 
 def _map_offsets_to_original(triples: list, original: str) -> list:
-    """Offsets were computed on NFC(text); map them back onto ``original`` chunk by chunk.
+    """Offsets were computed on NFC(text); map them back onto ``original`` (only called when the two differ).
 
-    NFC only recombines a starter with the characters that follow it, so both strings split into the same chunks
-    at starters (combining class 0) that are not Hangul vowel/trailing jamo; within a chunk the span is approximate.
+    NFC only recombines neighbouring characters, so both strings split into the same chunks at characters that do
+    not combine with their predecessor. A token maps to the original chunks it touches: from the start of the chunk
+    of its first character to the end of the chunk of its last one.
     """
-    to_original: list[int] = []
-    chunk_start = 0
+    boundaries = [0]
+    for position in range(1, len(original)):
+        char, chunk = original[position], original[boundaries[-1] : position]
+        if unicodedata.combining(char) == 0 and (
+            unicodedata.normalize("NFC", chunk + char) == unicodedata.normalize("NFC", chunk) + char
+        ):
+            boundaries.append(position)
+    boundaries.append(len(original))
+    chunk_start: list[int] = []  # per normalized character
+    chunk_end: list[int] = []
+    for start, end in zip(boundaries, boundaries[1:]):
+        size = len(unicodedata.normalize("NFC", original[start:end]))
+        chunk_start.extend([start] * size)
+        chunk_end.extend([end] * size)
+    size = len(chunk_start)
+    if size != len(unicodedata.normalize("NFC", original)):  # not chunk-wise composable: clamp instead
+        return [(i, t, (min(s, len(original)), min(e, len(original)))) for i, t, (s, e) in triples]
 
-    def flush(end: int) -> None:
-        chunk = original[chunk_start:end]
-        to_original.extend([chunk_start] * len(unicodedata.normalize("NFC", chunk)))
+    def remap(span: tuple[int, int]) -> tuple[int, int]:
+        start, end = span
+        if size == 0 or start >= size:
+            return (len(original), len(original))
+        if end <= start:
+            return (chunk_start[start], chunk_start[start])
+        return (chunk_start[start], chunk_end[min(end, size) - 1])
 
-    for position in range(1, len(original) + 1):
-        if position == len(original) or _is_chunk_start(original[position]):
-            flush(position)
-            chunk_start = position
-    to_original.append(len(original))
-    normalized_length = len(to_original) - 1
-
-    def remap(offset: int) -> int:
-        return to_original[min(offset, normalized_length)]
-
-    def remap_end(start: int, end: int) -> int:
-        if end >= normalized_length:
-            return len(original)
-        mapped = to_original[end]
-        return mapped if mapped > remap(start) or end == start else _next_chunk_end(to_original, end, original)
-
-    return [(i, t, (remap(s), remap_end(s, e))) for i, t, (s, e) in triples]
-
-
-def _next_chunk_end(to_original: list[int], end: int, original: str) -> int:
-    for mapped in to_original[end:]:
-        if mapped > to_original[end - 1]:
-            return mapped
-    return len(original)
-
-
-def _is_chunk_start(char: str) -> bool:
-    return unicodedata.combining(char) == 0 and not ("\u1160" <= char <= "\u11ff")
+    return [(i, t, remap(span)) for i, t, span in triples]
 
 
 def _fit_offsets(

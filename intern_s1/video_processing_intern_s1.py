@@ -18,6 +18,7 @@ segment-centre sampling rule (``initial_shift``: indices ``int(shift + k · tota
 
 from __future__ import annotations
 
+import bisect
 import contextvars
 import importlib.util
 import io
@@ -77,22 +78,30 @@ def _open_source(video: str) -> bytes | str:
     return data
 
 
+class _DecordFailure(Exception):
+    """decord could not open or decode a file; PyAV gets the final word (same frames, clearer errors)."""
+
+
 def _read_with_decord(data: bytes | str, label: str, sample_indices_fn: Callable) -> tuple[np.ndarray, VideoMetadata]:
     import decord
 
     try:
         reader = decord.VideoReader(io.BytesIO(data) if isinstance(data, bytes) else data, ctx=decord.cpu(0))
+        total = len(reader)
+        fps = float(reader.get_avg_fps() or 0.0) or None
     except (decord.DECORDError, RuntimeError) as error:
-        raise InternS1MediaError(f"{label!r} is not a readable video: {str(error).splitlines()[0]}") from error
-    total = len(reader)
+        raise _DecordFailure(str(error).splitlines()[0]) from error
     if total == 0:
-        raise InternS1MediaError(f"video {label!r} has no frames")
-    fps = float(reader.get_avg_fps() or 0.0) or None
+        raise _DecordFailure("no frames")
     metadata = VideoMetadata(
         total_num_frames=total, fps=fps, duration=total / fps if fps else None, video_backend="decord"
     )
     indices = np.asarray(sample_indices_fn(metadata=metadata), dtype=np.int64)
-    frames = reader.get_batch(indices.tolist()).asnumpy()
+    try:
+        # decord fails on some valid files here (e.g. tiny 16x16 MPEG-4 clips), not only on broken ones.
+        frames = reader.get_batch(indices.tolist()).asnumpy()
+    except (decord.DECORDError, RuntimeError) as error:
+        raise _DecordFailure(str(error).splitlines()[0]) from error
     metadata.update({"frames_indices": indices, "height": frames.shape[1], "width": frames.shape[2]})
     return frames, metadata
 
@@ -105,10 +114,6 @@ def _count_frames_pyav(container) -> int:
     count = sum(1 for packet in container.demux(stream) if packet.size)
     container.seek(0)
     return count
-
-
-# Seek to a keyframe instead of decoding through the gap when the next sampled frame is this far ahead.
-SEEK_MIN_GAP_FRAMES = 48
 
 
 def _decode_sequentially(container, stream, wanted: list[int]) -> dict[int, np.ndarray]:
@@ -130,27 +135,48 @@ def _pts_per_frame(stream) -> Fraction | None:
     return 1 / (Fraction(rate) * Fraction(time_base))
 
 
-def _decode_with_seeks(container, stream, wanted: list[int]) -> dict[int, np.ndarray] | None:
-    """Frames by index, seeking to the keyframe before each far-away index (frame index from its timestamp).
+# A keyframe jump flushes the (frame-threaded) decoder; below this many skipped frames decoding through is cheaper.
+SEEK_MIN_SKIP_FRAMES = 24
 
-    Returns None when the stream's timestamps cannot name frame indices exactly (variable frame rate, missing or
-    off-grid timestamps); the caller then decodes sequentially, which gives the same frames more slowly.
+
+def _keyframe_positions(container, stream, step: Fraction, start: int) -> list[int] | None:
+    """Frame indices of the keyframes, from one demux pass (no decoding); None if a keyframe has no timestamp."""
+    positions = []
+    for packet in container.demux(stream):
+        if packet.is_keyframe and packet.size:
+            if packet.pts is None:
+                return None
+            positions.append(round((packet.pts - start) / step))
+    return sorted(positions) or None
+
+
+def _decode_with_seeks(container, stream, wanted: list[int]) -> dict[int, np.ndarray] | None:
+    """Frames by index, jumping to the last keyframe before a sampled frame whenever that skips decoding work.
+
+    A frame's index comes from its timestamp. Returns None when timestamps cannot name frame indices exactly
+    (variable frame rate, missing or off-grid timestamps); the caller then decodes sequentially, which gives the
+    same frames more slowly.
     """
     step = _pts_per_frame(stream)
     if step is None:
         return None
     start = stream.start_time or 0
+    keyframes = _keyframe_positions(container, stream, step, start)
+    if keyframes is None:
+        return None
     decoded: dict[int, np.ndarray] = {}
     frames, position = None, -1
     for target in wanted:
-        if frames is None or target - position > SEEK_MIN_GAP_FRAMES:
-            container.seek(int(start + target * step), stream=stream, backward=True, any_frame=False)
+        keyframe = keyframes[max(0, bisect.bisect_right(keyframes, target) - 1)]
+        # Jump when it skips enough frames that would be decoded for nothing to pay for the decoder flush.
+        if frames is None or keyframe - position > SEEK_MIN_SKIP_FRAMES:
+            container.seek(int(start + keyframe * step), stream=stream, backward=True, any_frame=False)
             frames = container.decode(stream)
         for frame in frames:
             if frame.pts is None:
                 return None
             exact = (frame.pts - start) / step
-            if exact.denominator != 1 and abs(exact - round(exact)) > Fraction(1, 100):
+            if abs(exact - round(exact)) > Fraction(1, 100):
                 return None
             position = round(exact)
             if position == target:
@@ -210,6 +236,8 @@ def load_video(
     """Decode the frames chosen by ``sample_indices_fn(metadata=...)`` from a path, URL or data URI.
 
     Returns ``(frames [F, H, W, 3] uint8 RGB, metadata)``. Raises :class:`InternS1MediaError` for bad input.
+    A file decord cannot open or decode is decoded with PyAV (the same frames), which also words the error for
+    files that are not videos at all.
     """
     backend = backend or default_video_backend()
     if backend not in VIDEO_BACKENDS:
@@ -218,8 +246,12 @@ def load_video(
         )
     data = _open_source(video)
     label = video if len(video) < 200 else video[:200] + "…"
-    reader = _read_with_decord if backend == "decord" else _read_with_pyav
-    return reader(data, label, sample_indices_fn)
+    if backend == "decord":
+        try:
+            return _read_with_decord(data, label, sample_indices_fn)
+        except _DecordFailure as error:
+            logger.info("decord could not decode %r (%s); decoding it with PyAV", label, error)
+    return _read_with_pyav(data, label, sample_indices_fn)
 
 
 class InternS1VideoProcessor(InternVLVideoProcessor):

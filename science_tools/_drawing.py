@@ -47,8 +47,13 @@ def svg_is_safe(svg: str) -> bool:
     return True
 
 
+def _clean_label(text: str) -> str:
+    """Replace characters XML and RDKit cannot carry (control characters, lone surrogates) with U+FFFD."""
+    return _NOT_XML_CHAR.sub("\ufffd", text)
+
+
 def _error_svg(message: str, width: int = 320, height: int = 120) -> str:
-    message = _NOT_XML_CHAR.sub("\ufffd", message)  # user text may carry control characters or lone surrogates
+    message = _clean_label(message)
     lines = textwrap.wrap(message, width=max(20, width // 8))[:8] or ["invalid input"]
     tspans = "".join(
         f'<tspan x="10" dy="{18 if n else 0}">{escape(line, quote=True)}</tspan>' for n, line in enumerate(lines)
@@ -97,7 +102,7 @@ def _configure(drawer, atom_indices: bool, stereo_annotation: bool) -> None:
 def _draw_one(drawer, mol: Chem.Mol, legend: str, highlight_atoms: Sequence[int]) -> None:
     highlight = sorted({int(i) for i in highlight_atoms if 0 <= int(i) < mol.GetNumAtoms()})
     with captured_rdkit_log():
-        rdMolDraw2D.PrepareAndDrawMolecule(drawer, mol, legend=legend, highlightAtoms=highlight)
+        rdMolDraw2D.PrepareAndDrawMolecule(drawer, mol, legend=_clean_label(legend), highlightAtoms=highlight)
         drawer.FinishDrawing()
 
 
@@ -249,7 +254,7 @@ def draw_grid_svg(
     drawer = rdMolDraw2D.MolDraw2DSVG(columns * cell_width, rows * cell_height, cell_width, cell_height)
     _configure(drawer, False, True)
     with captured_rdkit_log():
-        drawer.DrawMolecules(mols, legends=captions)
+        drawer.DrawMolecules(mols, legends=[_clean_label(caption) for caption in captions])
         drawer.FinishDrawing()
     return _finish_svg(drawer.GetDrawingText(), columns * cell_width, rows * cell_height)
 

@@ -128,6 +128,12 @@ class TransformersBackend(ChatBackend):
         except (ValueError, OSError, RuntimeError) as error:
             raise BackendError(f"the input could not be prepared for the model: {error}") from error
         prompt_tokens = int(inputs["input_ids"].shape[-1])
+        context = self.info.context_length if hasattr(self, "info") else None
+        if context and prompt_tokens + params.max_new_tokens > context:
+            raise BackendError(
+                f"the prompt ({prompt_tokens:,} tokens) plus max new tokens ({params.max_new_tokens:,}) exceeds the "
+                f"model's context of {context:,} tokens; clear the chat or lower max new tokens"
+            )
         if prompt_tokens > self.limits.max_prompt_tokens:
             raise BackendError(
                 f"the prompt is {prompt_tokens:,} tokens, over the limit of {self.limits.max_prompt_tokens:,}; "

@@ -249,3 +249,29 @@ def tiny_model_backend(checkpoint, limits: Limits | None = None) -> Recorder:
 
 def expected_echo(text: str, repeat: int = 1) -> str:
     return "echo: " + " ".join([text] * repeat)
+
+
+# ---------------------------------------------------------------- plain-HTTP access (no gradio_client)
+
+
+def raw_chat_request(
+    url: str, message: str, files: list[dict[str, Any]] | None = None, **by_label: Any
+) -> tuple[int, list[Any]]:
+    """(fn_index, data) for a /chat call over plain HTTP: every input at its UI default, overridden by label.
+
+    gradio_client would upload local files itself, so tests that must send a path the server never received (or
+    that drop the connection by hand) build the request from the app's own config instead.
+    """
+    import httpx
+
+    config = httpx.get(url + "config", timeout=10).json()
+    fn_index, dependency = next(
+        (index, dep) for index, dep in enumerate(config["dependencies"]) if dep.get("api_name") == "chat"
+    )
+    components = {component["id"]: component.get("props", {}) for component in config["components"]}
+    values = {"message": message, "files": files or [], "thinking": False, "temperature": 0.0} | by_label
+    data = []
+    for component_id in dependency["inputs"]:
+        props = components[component_id]
+        data.append(values.get(props.get("label"), props.get("value")))
+    return fn_index, data

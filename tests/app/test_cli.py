@@ -73,3 +73,9 @@ def test_python_m_app_prints_its_url():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_share_message_is_clear_when_the_tunnel_fails():
+    assert cli.share_message(False, None) is None
+    assert cli.share_message(True, "https://abc.gradio.live") == "Public share link: https://abc.gradio.live"
+    assert "Could not open a share link" in cli.share_message(True, None)

@@ -143,3 +143,38 @@ def test_normal_answer_leaves_the_callers_cancel_unset(backend):
     assert deltas[-1].kind == "usage" and deltas[-1].data["completion_tokens"] >= 1
     assert not cancel.is_set()
     assert not _generate_threads()
+
+
+def test_prompt_plus_new_tokens_must_fit_the_context(backend):
+    import dataclasses
+
+    info = backend.info
+    backend.info = dataclasses.replace(info, context_length=40)
+    try:
+        with pytest.raises(BackendError, match="exceeds the model's context of 40 tokens"):
+            list(backend.stream_chat([{"role": "user", "content": "hello"}], GREEDY.with_updates(max_new_tokens=39)))
+    finally:
+        backend.info = info
+
+
+@pytest.mark.gpu
+def test_gpu_loads_bf16_with_device_map_auto(tiny_checkpoint):
+    import torch
+
+    from app.backends.local import TransformersBackend
+
+    gpu = TransformersBackend(ModelOptions(model=str(tiny_checkpoint)))  # device "auto", dtype "auto"
+    try:
+        assert gpu.model.device.type == "cuda" and gpu.model.dtype == torch.bfloat16
+        cancel = threading.Event()
+        stream = gpu.stream_chat([{"role": "user", "content": "Tell a long story"}],
+                                 GREEDY.with_updates(max_new_tokens=4000), cancel=cancel)
+        next(stream)
+        started = time.monotonic()
+        cancel.set()
+        list(stream)
+        while _generate_threads() and time.monotonic() - started < 1.0:
+            time.sleep(0.01)
+        assert not _generate_threads()
+    finally:
+        gpu.close()

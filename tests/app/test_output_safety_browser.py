@@ -119,11 +119,15 @@ def test_hostile_answer_and_thinking_are_shown_inert(page):
     _assert_inert(page)
 
 
-@pytest.mark.parametrize("panel", ["#smiles textarea", "#sequence textarea"])
-def test_hostile_text_in_science_panels_stays_inert(page, panel):
+@pytest.mark.parametrize(
+    "tab, panel, verdict",
+    [("Molecule", "#smiles textarea", "Invalid SMILES"), ("Protein / DNA", "#sequence textarea", "Invalid sequence")],
+)
+def test_hostile_text_in_science_panels_stays_inert(page, tab, panel, verdict):
+    page.get_by_role("tab", name=tab).click()
     for payload in PAYLOADS[:2] + PAYLOADS[5:6]:
         page.locator(panel).fill(payload)
-        page.get_by_text("Invalid", exact=False).first.wait_for(timeout=20_000)
+        page.get_by_text(verdict, exact=False).first.wait_for(timeout=20_000)
         page.wait_for_timeout(200)
         assert page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)") is None
     assert DIALOGS == []
@@ -140,3 +144,15 @@ def test_hostile_upload_name_in_error_toast_stays_inert(page, tmp_path):
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)") is None
     assert page.locator("img[onerror]").count() == 0
+
+
+def test_the_checks_above_do_catch_a_live_payload(page):
+    """Control: the same inspection flags markup that does run (inserted into the chat by hand, last)."""
+    page.evaluate(
+        """() => { const div = document.createElement('div');
+                   div.innerHTML = '<img src=x onerror="window.__pwned = \\'control\\'">';
+                   document.querySelector('#chat').appendChild(div); }"""
+    )
+    page.wait_for_function("() => window.__pwned === 'control'", timeout=10_000)
+    found = page.evaluate(INSPECT_JS)
+    assert found["pwned"] == "control" and found["handlers"]

@@ -6,6 +6,7 @@ first chunk). Each fault must give the user a short message, and the app must ke
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.server
 import json
 import threading
@@ -58,6 +59,7 @@ def oom_after(model, steps: int) -> Iterator[list[int]]:
     calls = [0]
     original = model.forward
 
+    @functools.wraps(original)  # generate() checks its kwargs against forward's signature
     def forward(*args, **kwargs):
         calls[0] += 1
         if calls[0] > steps:
@@ -150,11 +152,13 @@ class _FlakyServer:
     """An OpenAI-style SSE server on loopback: answers 503 ``refusals`` times, then streams, and can drop
     the connection after a few chunks. Counts every chat request."""
 
-    def __init__(self, refusals: int = 0, drop_after: int | None = None) -> None:
-        self.refusals, self.drop_after, self.requests = refusals, drop_after, 0
+    def __init__(self, refusals: int = 0, drop_after: int | None = None, chunked: bool = True) -> None:
+        self.refusals, self.drop_after, self.chunked, self.requests = refusals, drop_after, chunked, 0
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_GET(self):  # noqa: N802 - http.server naming
                 server._send_json(self, {"data": [{"id": "flaky", "owned_by": "lmdeploy"}]})
 
@@ -185,18 +189,29 @@ class _FlakyServer:
         handler.wfile.write(body)
 
     def _stream(self, handler) -> None:
+        """SSE over chunked HTTP/1.1 (as lmdeploy/vLLM send it), or close-delimited HTTP/1.0 when ``chunked`` is off."""
         handler.send_response(200)
         handler.send_header("Content-Type", "text/event-stream")
+        if self.chunked:
+            handler.send_header("Transfer-Encoding", "chunked")
+        else:
+            handler.send_header("Connection", "close")
+            handler.close_connection = True
         handler.end_headers()
+
+        def send(data: bytes) -> None:
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if self.chunked else data)
+            handler.wfile.flush()
+
         for index, word in enumerate(["one ", "two ", "three ", "four ", "five"]):
             if self.drop_after is not None and index >= self.drop_after:
-                handler.wfile.flush()
-                handler.connection.shutdown(2)  # the server dies: no [DONE], no clean end
+                handler.connection.shutdown(2)  # the server dies: no [DONE], no end of the chunked body
+                handler.close_connection = True
                 return
-            chunk = {"choices": [{"index": 0, "delta": {"content": word}}]}
-            handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            handler.wfile.flush()
-        handler.wfile.write(b"data: [DONE]\n\n")
+            send(f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': word}}]})}\n\n".encode())
+        send(b"data: [DONE]\n\n")
+        if self.chunked:
+            handler.wfile.write(b"0\r\n\r\n")
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -223,8 +238,23 @@ def test_remote_retries_before_the_first_chunk_with_backoff(refusals, succeeds):
         server.close()
 
 
-def test_remote_stream_dropped_after_first_chunk_is_not_retried():
-    server = _FlakyServer(drop_after=2)
+@pytest.mark.parametrize(
+    "chunked",
+    [
+        pytest.param(True, id="chunked-body-cut"),
+        pytest.param(
+            False,
+            id="close-delimited-without-done",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="openai_backend treats a close-delimited SSE body that ends without [DONE] or a finish_reason "
+                "as a complete answer (COORDINATION.md request to the serving engineer)",
+            ),
+        ),
+    ],
+)
+def test_remote_stream_dropped_after_first_chunk_is_reported_not_retried(chunked):
+    server = _FlakyServer(drop_after=2, chunked=chunked)
     backend = Recorder(OpenAICompatibleBackend(server.url, max_retries=2, backoff_s=0.05, timeout=10))
     try:
         with launch_app(backend, Limits()) as app:

@@ -292,14 +292,17 @@ def test_backend_error_type_is_reported_not_traceback():
 class _Counting(FakeBackend):
     """Records how many answers stream at the same time."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, together: int, **kwargs):
         super().__init__(**kwargs)
         self.lock, self.now, self.most = threading.Lock(), 0, 0
+        # every answer waits until `together` answers are running: deterministic overlap, or a broken barrier
+        self.barrier = threading.Barrier(together, timeout=10)
 
     def stream_chat(self, *args, **kwargs):
         with self.lock:
             self.now += 1
             self.most = max(self.most, self.now)
+        self.barrier.wait()
         try:
             yield from super().stream_chat(*args, **kwargs)
         finally:
@@ -309,7 +312,7 @@ class _Counting(FakeBackend):
 
 @pytest.mark.parametrize("limit", [1, 3])
 def test_generation_slots_bound_concurrent_answers(limit):
-    backend = _Counting(content="a b c d e f g h", delay_s=0.03)
+    backend = _Counting(together=limit, content="a b c d e f g h", delay_s=0.01)
     server = InProcessServer(backend)
     server.server.config.app = create_app(backend, max_concurrent=limit)
     with server:

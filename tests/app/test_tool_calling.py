@@ -170,7 +170,7 @@ def test_tool_loop_with_a_tiny_checkpoint_scripted_to_emit_an_action_block(tiny_
         return torch.cat([input_ids, new], dim=-1)
 
     backend.model.generate = scripted_generate
-    loop = ToolLoop(backend)
+    loop = ToolLoop(backend, call_timeout_s=60)  # generous: CI machines can be slow on RDKit's first call
     params = SamplingParams(enable_thinking=False, max_new_tokens=64)
     stop = threading.Event()  # never pressed; the local backend sets the event it is given when it ends
     events = list(

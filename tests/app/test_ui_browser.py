@@ -4,6 +4,7 @@ Screenshots go to test-artifacts/ (gitignored) so a person can look at the UI.
 """
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,15 @@ ANSWER = "Water is H2O. Ethanol is <SMILES>CCO</SMILES>; hostile <img src=x oner
 
 
 @pytest.fixture(scope="module")
-def page():
+def backend():
+    return FakeBackend(reasoning="First I recall that water has two hydrogens.", content=ANSWER, delay_s=0.03)
+
+
+@pytest.fixture(scope="module")
+def page(backend):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    backend = FakeBackend(reasoning="First I recall that water has two hydrogens.", content=ANSWER, delay_s=0.03)
     with launched_app(backend) as app, sync_playwright() as playwright:
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -86,3 +91,20 @@ def test_image_upload_is_shown_in_chat(page, tmp_path):
     page.locator("#chat img[src*='blue']").first.wait_for(timeout=20_000)
     page.get_by_text("text stays inert", exact=False).nth(1).wait_for(timeout=20_000)
     page.screenshot(path=str(ARTIFACTS / "chat_image.png"), full_page=True)
+
+
+def test_stop_button_stops_the_answer_and_frees_the_box(page, backend):
+    backend.content = " ".join(f"word{i}" for i in range(3000))
+    try:
+        _send(page, "Write a very long answer")
+        page.locator("#chat").get_by_text("word5", exact=False).first.wait_for(timeout=20_000)
+        page.locator("#stop-btn").click()
+        call = backend.calls[-1]
+        deadline = time.monotonic() + 1.0
+        while not call.cancel_requested and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert call.cancel_requested and not call.finished
+        expect(page.locator("#chat-input textarea")).to_be_enabled(timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / "chat_stopped.png"), full_page=True)
+    finally:
+        backend.content = ANSWER

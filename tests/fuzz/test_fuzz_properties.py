@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -29,23 +29,41 @@ from PIL import Image
 TIME_BOX_S = 25.0  # per target; the three runs together stay well under two minutes on two cores
 _INTERNALS = re.compile(r"Traceback|File \"|\b(KeyError|AttributeError|IndexError|TypeError|NameError)\b")
 
-SCIENCE_FRAGMENTS = st.sampled_from([
+PLAIN_FRAGMENTS = [
     "<SMILES>", "</SMILES>", "<SELFIES>", "</SELFIES>", "<IUPAC>", "</IUPAC>", "<MOLFORMULA>", "</MOLFORMULA>",
-    "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<IMG_CONTEXT>", "<img>", "</img>", "<think>", "</think>",
-    "<|action_start|>", "<|plugin|>", "<|action_end|>", "<SMILES_AUTO_DETECT>", "<FASTA_AUTO_DETECT>",
-    "CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1", "[Na+].[Cl-]", "C1CC", "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ",
-    "ATGCGTACGTAGCTAGCTAGGCTA", "2-acetyloxybenzoic acid", " ", "\n", "▁", "\u200b", "\x00", "🧪",
-])  # fmt: skip
-ANY_TEXT = st.lists(st.one_of(st.text(max_size=16), SCIENCE_FRAGMENTS), max_size=16).map("".join)
+    "<think>", "</think>", "CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1", "[Na+].[Cl-]", "C1CC",
+    "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "ATGCGTACGTAGCTAGCTAGGCTA", "2-acetyloxybenzoic acid", " ", "\n", "▁",
+    "\u200b", "\x00", "🧪",
+]  # fmt: skip
+CONTROL_TOKENS = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "<IMG_CONTEXT>", "<img>", "</img>",
+                  "<|action_start|>", "<|plugin|>", "<|action_end|>"]  # fmt: skip
+# Logical markers only (spec: the tokenizer emits them around auto-detected spans and drops typed copies).
+AUTO_DETECT_MARKERS = ["<SMILES_AUTO_DETECT>", "<FASTA_AUTO_DETECT>"]
+
+
+def _text_from(fragments: list[str]) -> st.SearchStrategy[str]:
+    return st.lists(st.one_of(st.text(max_size=16), st.sampled_from(fragments)), max_size=16).map("".join)
+
+
+ANY_TEXT = _text_from(PLAIN_FRAGMENTS + CONTROL_TOKENS)
+ANY_TEXT_WITH_MARKERS = _text_from(PLAIN_FRAGMENTS + CONTROL_TOKENS + AUTO_DETECT_MARKERS)
 # Every code point, lone surrogates included (st.text() leaves category Cs out by default).
 RAW_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=64)
 
 
 def run_bounded(
-    name: str, strategy: st.SearchStrategy, prop: Callable[[Any], None], *, max_examples: int, minimum: int
+    name: str,
+    strategy: st.SearchStrategy,
+    prop: Callable[[Any], None],
+    *,
+    max_examples: int,
+    minimum: int,
+    time_box_s: float = TIME_BOX_S,
+    examples: tuple[Any, ...] = (),
 ) -> int:
-    """Run ``prop`` under hypothesis for at most ``max_examples`` examples or ``TIME_BOX_S``; return the count."""
+    """Run ``prop`` under hypothesis for at most ``max_examples`` examples or ``time_box_s``; return the count."""
     count = 0
+    failing = False  # once a failure is seen the time box is off, so hypothesis can replay and shrink it
     started = time.monotonic()
 
     @settings(
@@ -57,16 +75,22 @@ def run_bounded(
     )
     @given(strategy)
     def run(value):
-        nonlocal count
-        if time.monotonic() - started > TIME_BOX_S:
+        nonlocal count, failing
+        if not failing and time.monotonic() - started > time_box_s:
             return  # time box reached: the remaining examples are drawn but not run
         count += 1
-        prop(value)
+        try:
+            prop(value)
+        except BaseException:
+            failing = True
+            raise
 
+    for known in examples:  # always-run cases (known regressions), on top of the generated ones
+        run = example(known)(run)
     run()
     elapsed = time.monotonic() - started
     print(f"fuzz[{name}]: {count} examples in {elapsed:.1f} s")
-    assert count >= minimum, f"only {count} examples ran within {TIME_BOX_S} s"
+    assert count >= minimum, f"only {count} examples ran within {time_box_s} s"
     return count
 
 
@@ -98,8 +122,9 @@ def test_tokenizer_round_trips_and_never_raises_on_any_str(tokenizer, record_pro
         ids = tokenizer.encode(text, add_special_tokens=False)
         assert isinstance(tokenizer.decode(ids), str)
 
-    counted = run_bounded("tokenizer-round-trip", ANY_TEXT, round_trip, max_examples=400, minimum=50)
-    counted += run_bounded("tokenizer-any-code-point", RAW_TEXT, never_raises, max_examples=300, minimum=50)
+    counted = run_bounded("tokenizer-round-trip", ANY_TEXT, round_trip, max_examples=1000, minimum=50)
+    strategy = st.one_of(RAW_TEXT, ANY_TEXT_WITH_MARKERS)
+    counted += run_bounded("tokenizer-any-str", strategy, never_raises, max_examples=1000, minimum=50)
     record_property("examples", counted)
 
 
@@ -144,8 +169,8 @@ def test_science_tools_return_results_for_any_str_and_type_errors_otherwise(reco
             with pytest.raises(TypeError):
                 functions[name](value)
 
-    strategy = st.tuples(st.sampled_from(names), st.one_of(ANY_TEXT, RAW_TEXT, NOT_STR))
-    record_property("examples", run_bounded("science_tools", strategy, any_input, max_examples=600, minimum=100))
+    strategy = st.tuples(st.sampled_from(names), st.one_of(ANY_TEXT_WITH_MARKERS, RAW_TEXT, NOT_STR))
+    record_property("examples", run_bounded("science_tools", strategy, any_input, max_examples=1500, minimum=100))
 
 
 # ---------------------------------------------------------------- chat-message builder
@@ -198,7 +223,22 @@ def processor(tiny_checkpoint):
     return AutoProcessor.from_pretrained(tiny_checkpoint)
 
 
-def test_message_builder_gives_processor_input_or_a_clear_error(media, processor, record_property):
+@pytest.mark.parametrize(
+    "fragments",
+    [
+        pytest.param(PLAIN_FRAGMENTS, id="science-text"),
+        pytest.param(
+            PLAIN_FRAGMENTS + CONTROL_TOKENS,
+            id="with-control-tokens",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="typed <IMG_CONTEXT> passes app.messages and then fails in the processor (placeholder/image "
+                "count mismatch): COORDINATION.md request 7 to the app engineer",
+            ),
+        ),
+    ],
+)
+def test_message_builder_gives_processor_input_or_a_clear_error(fragments, media, processor, record_property):
     from app.config import Limits
     from app.messages import InputError, prepare_user_turn
 
@@ -207,10 +247,10 @@ def test_message_builder_gives_processor_input_or_a_clear_error(media, processor
         max_images_per_message=st.integers(1, 4),
         max_tiles_per_image=st.integers(1, 6),
         max_video_frames=st.integers(1, 8),
-        max_text_chars=st.integers(1, 4000),
+        max_text_chars=st.integers(40, 4000),
         max_prompt_tokens=st.integers(256, 8192),
     )
-    strategy = st.tuples(ANY_TEXT, st.lists(st.sampled_from(sorted(media)), max_size=5), limits_strategy)
+    strategy = st.tuples(_text_from(fragments), st.lists(st.sampled_from(sorted(media)), max_size=3), limits_strategy)
     outcomes = {"accepted": 0, "refused": 0}
 
     def build(drawn: tuple[str, list[str], Limits]) -> None:
@@ -236,7 +276,14 @@ def test_message_builder_gives_processor_input_or_a_clear_error(media, processor
         )  # fmt: skip
         assert inputs["input_ids"].shape[0] == 1 and inputs["input_ids"].shape[1] > 0
 
-    count = run_bounded("message-builder", strategy, build, max_examples=300, minimum=40)
+    known = (
+        "What is <IMG_CONTEXT>?" if CONTROL_TOKENS[3] in fragments else "What is <SMILES>CCO</SMILES>?",
+        [],
+        Limits(),
+    )
+    count = run_bounded(
+        "message-builder", strategy, build, max_examples=600, minimum=30, time_box_s=TIME_BOX_S / 2, examples=(known,)
+    )
     print(f"fuzz[message-builder]: {outcomes['accepted']} accepted, {outcomes['refused']} refused")
     assert outcomes["accepted"] and outcomes["refused"], outcomes
     record_property("examples", count)

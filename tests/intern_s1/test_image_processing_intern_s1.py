@@ -94,7 +94,7 @@ def test_pixel_values_equal_transformers_got_ocr2(ours, peer, crop_to_patches):
 
 @pytest.mark.parametrize(("ours", "peer"), PAIRS, ids=["torchvision", "pil"])
 def test_array_inputs_and_no_tensor_output_match_peer(ours, peer):
-    image = np.asarray(_noise(320, 240))
+    image = np.array(_noise(320, 240))
     expected = peer(**SETTINGS)(image)
     got = ours(**SETTINGS)(image)
     assert len(got["pixel_values"]) == len(expected["pixel_values"])

@@ -173,3 +173,29 @@ def test_keyframe_seeks_give_the_frames_of_a_sequential_decode(tmp_path):
     assert np.array_equal(frames, reference)
     # Each sampled frame is a different picture (so an off-by-one index would be caught).
     assert len({frame.tobytes() for frame in frames}) == 6
+
+
+@needs_decord
+def test_clip_decord_cannot_decode_falls_back_to_pyav(tmp_path):
+    # decord opens a 16x16 MPEG-4 clip but get_batch fails on it; the frames come from PyAV instead.
+    import av
+
+    path = tmp_path / "tiny.mp4"
+    container = av.open(str(path), "w")
+    stream = container.add_stream("mpeg4", rate=1)
+    stream.width = stream.height = 16
+    stream.pix_fmt = "yuv420p"
+    for index in range(50):
+        frame = np.full((16, 16, 3), index * 5, dtype=np.uint8)
+        container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+    container.mux(stream.encode())
+    container.close()
+
+    def sampler(metadata, **kwargs):
+        return np.array([0, 10])
+
+    via_decord, _ = load_video(str(path), sampler, backend="decord")
+    via_pyav, _ = load_video(str(path), sampler, backend="pyav")
+    assert np.array_equal(via_decord, via_pyav)
+    out = InternS1VideoProcessor()(str(path), num_frames=2, return_tensors="pt")
+    assert out["pixel_values_videos"].shape == (1, 2, 3, 448, 448)

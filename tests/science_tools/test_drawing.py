@@ -171,3 +171,10 @@ def test_grid_leaves_oversized_molecules_empty(monkeypatch):
 def test_error_picture_is_well_formed_even_with_control_characters(text):
     root = _assert_safe_svg(st.draw_molecule_svg(text))
     assert root.get("class") == "science-tools-error"
+
+
+@pytest.mark.parametrize("legend", ["\ud800", "a\x00b", "\x1b[31m"])
+def test_legends_with_unencodable_characters_are_drawn(legend):
+    _assert_safe_svg(st.draw_molecule_svg("CCO", legend=legend))
+    _assert_safe_svg(st.draw_grid_svg([legend, "CCO"], legends=[legend, legend]))
+    assert st.molecule_png("CCO", legend=legend).startswith(b"\x89PNG")

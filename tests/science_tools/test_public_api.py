@@ -43,6 +43,8 @@ PICTURE_FUNCTIONS = {
     "draw_reaction_svg": st.draw_reaction_svg,
     "molecule_png": st.molecule_png,
     "draw_grid_svg": lambda text: st.draw_grid_svg([text, "CCO"]),
+    "legend": lambda text: st.draw_molecule_svg("CCO", legend=text),
+    "grid_legends": lambda text: st.draw_grid_svg(["CCO", "c1ccccc1"], legends=[text, text]),
 }
 
 
@@ -90,15 +92,25 @@ def test_using_every_function_imports_no_forbidden_layer():
     assert not top & {"torch", "transformers", "gradio", "intern_s1", "app"}
 
 
-@pytest.mark.parametrize("name", sorted(TEXT_FUNCTIONS) + sorted(PICTURE_FUNCTIONS))
+NON_STR_CALLS = {
+    **TEXT_FUNCTIONS,
+    "draw_molecule_svg": st.draw_molecule_svg,
+    "draw_reaction_svg": st.draw_reaction_svg,
+    "molecule_png": st.molecule_png,
+    "draw_grid_svg": lambda value: st.draw_grid_svg([value]),
+    "legend": lambda value: st.draw_molecule_svg("CCO", legend=value),
+    "grid_legends": lambda value: st.draw_grid_svg(["CCO"], legends=[value]),
+    "check_molecule_fmt": lambda value: st.check_molecule("CCO", value),
+    "check_sequence_kind": lambda value: st.check_sequence("MKT", value),
+    "tag_kind": lambda value: st.tag_for_tokenizer("CCO", value),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_STR_CALLS))
 @pytest.mark.parametrize("value", [None, 1, b"CCO", ["CCO"]], ids=["None", "int", "bytes", "list"])
 def test_non_str_raises_type_error(name, value):
-    function = {**TEXT_FUNCTIONS, **PICTURE_FUNCTIONS}[name]
-    if name == "draw_grid_svg":
-        function = st.draw_grid_svg
-        value = [value]
     with pytest.raises(TypeError):
-        function(value)
+        NON_STR_CALLS[name](value)
 
 
 @pytest.mark.parametrize("value", [None, 3.0, b"C"])
