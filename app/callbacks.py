@@ -226,6 +226,36 @@ def _assistant_messages(state: AnswerState, cards: list[str]) -> list[Any]:
     return messages
 
 
+class _Watchdog(threading.Timer):
+    """Sets the cancel event after the request timeout even if the backend never sends another delta."""
+
+    fired = False
+
+    def run(self) -> None:
+        self.finished.wait(self.interval)
+        if not self.finished.is_set():
+            self.fired = True
+            self.function()
+
+
+def _watchdog(cancel: threading.Event, limits: Limits) -> _Watchdog:
+    watchdog = _Watchdog(limits.request_timeout_s, cancel.set)
+    watchdog.daemon = True
+    watchdog.start()
+    return watchdog
+
+
+def failure_message(error: BaseException) -> str:
+    """A short, traceback-free message for a failed answer (the details go to the server log)."""
+    if isinstance(error, BackendError):
+        logger.warning("backend error: %s", error)
+        return str(error)
+    logger.error("answer failed", exc_info=error)
+    if "OutOfMemory" in type(error).__name__ or "out of memory" in str(error).lower():
+        return "the model ran out of memory while answering; try a shorter message, fewer images or fewer new tokens"
+    return f"the model failed while answering ({type(error).__name__}); see the server log"
+
+
 def _error_message(text: str) -> dict[str, Any]:
     return {"role": "assistant", "content": text, "metadata": {"title": ERROR_TITLE, "status": "done"}}
 
@@ -256,17 +286,19 @@ def respond(
         yield [*history, _error_message(str(error))]
         return
     state = AnswerState()
+    watchdog = _watchdog(cancel, ctx.limits)
     try:
         source = answer_source(ctx.backend, messages, params, cancel, use_tools)
         for state in stream_answer(source, cancel, ctx.limits):
             yield [*history, *_assistant_messages(state, [])]
+        state.timed_out = state.timed_out or watchdog.fired
         cards = [item.html for item in rendering.science_items(state.content)] if state.content else []
         yield [*history, *_assistant_messages(state, cards)]
-    except BackendError as error:
-        logger.warning("backend error: %s", error)
-        yield [*history, *_assistant_messages(state, []), _error_message(str(error))]
+    except Exception as error:  # noqa: BLE001 - the boundary: log it, keep the partial answer, say what happened
+        yield [*history, *_assistant_messages(state, []), _error_message(failure_message(error))]
     finally:
         # Also reached when Gradio closes this generator (Stop, tab closed): the worker must stop too.
+        watchdog.cancel()
         ctx.sessions.finish(session, cancel)
 
 
@@ -318,12 +350,14 @@ def chat_api(
         cancel = ctx.sessions.start(session)
     except InputError as error:
         raise gr.Error(str(error), print_exception=False) from error
+    watchdog = _watchdog(cancel, ctx.limits)
     try:
         for state in stream_answer(answer_source(ctx.backend, messages, params, cancel, use_tools), cancel, ctx.limits):
             yield state.as_text()
-    except BackendError as error:
-        raise gr.Error(str(error), print_exception=False) from error
+    except Exception as error:  # noqa: BLE001 - the boundary: a short message, never a traceback
+        raise gr.Error(failure_message(error), print_exception=False) from error
     finally:
+        watchdog.cancel()
         ctx.sessions.finish(session, cancel)
 
 

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from app.config import AppConfig, Limits, ModelOptions
 
@@ -59,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=None, help="default: first free port from 7860")
     parser.add_argument("--share", action="store_true", help="open a public gradio.live link")
     parser.add_argument("--mcp", action="store_true", help="also expose the API endpoints as MCP tools")
+    parser.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD",
+                        help="require a login (repeatable)")
+    parser.add_argument("--auth-file", default=None, help="file with one USER:PASSWORD per line")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--build-demo-only", action="store_true", help="build/cache the offline demo model and exit")
     _add_model_flags(parser)
@@ -75,6 +79,24 @@ def model_options_from_args(args: argparse.Namespace) -> ModelOptions:
     return ModelOptions(model=args.model, device=args.device, dtype=args.dtype,
                         attn_implementation=args.attn_implementation, trust_remote_code=args.trust_remote_code,
                         cache_dir=args.cache_dir)
+
+
+def parse_auth(pairs: Sequence[str], auth_file: str | None) -> tuple[tuple[str, str], ...]:
+    """(user, password) pairs from --auth values and an --auth-file; malformed entries stop the CLI."""
+    entries = [(value, "--auth") for value in pairs]
+    if auth_file:
+        try:
+            lines = Path(auth_file).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise SystemExit(f"--auth-file {auth_file}: {error.strerror}") from error
+        entries += [(line.strip(), f"{auth_file}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
+    parsed = []
+    for value, where in entries:
+        user, colon, password = value.partition(":")
+        if not colon or not user.strip() or not password:
+            raise SystemExit(f"{where}: expected USER:PASSWORD with a non-empty user and password")
+        parsed.append((user.strip(), password))
+    return tuple(parsed)
 
 
 def _local_backend(args: argparse.Namespace, limits: Limits):
@@ -137,8 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"demo model ready at {ensure_demo_model(args.cache_dir)}")
         return 0
+    auth = parse_auth(args.auth, args.auth_file)
     backend = build_backend(args, limits)
-    config = AppConfig(host=args.host, port=args.port, share=args.share, limits=limits)
+    config = AppConfig(host=args.host, port=args.port, share=args.share, limits=limits, auth=auth)
     return run_app(backend, config, mcp=args.mcp)
 
 

@@ -27,6 +27,8 @@ class Limits:
     max_tiles_per_image: int = 6  # dynamic tiles, a thumbnail tile is added when > 1
     max_videos_per_message: int = 1
     max_video_frames: int = 8  # one tile per frame
+    max_video_seconds: float = 600.0  # longer videos are refused before decoding
+    max_image_pixels: int = 64_000_000  # decompression-bomb guard, checked from the header
     max_text_chars: int = 20_000
     max_prompt_tokens: int = 8192
     max_new_tokens: int = 1024  # slider default
@@ -84,3 +86,4 @@ class AppConfig:
     share: bool = False
     limits: Limits = field(default_factory=Limits)
     title: str = "Intern-S1 Studio"
+    auth: tuple[tuple[str, str], ...] = ()  # (user, password) pairs; empty means no login

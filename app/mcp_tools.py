@@ -1,11 +1,11 @@
 """Science tools for agents: plain functions exposed as Gradio API endpoints and, with ``mcp_server=True``, MCP tools.
 
 Gradio builds each MCP tool's description and input schema from the function's type hints and Google-style
-docstring, so these are written for a model to read. Register them inside the Blocks::
+docstring, so these are written for a model to read. Register them after the Blocks is built::
 
     with gr.Blocks() as demo:
         ...
-        register_api(demo)
+    register_api(demo)
     demo.launch(mcp_server=True)   # MCP at http://HOST:PORT/gradio_api/mcp/ (schema: …/mcp/schema)
 """
 
@@ -112,14 +112,15 @@ API_FUNCTIONS = (validate_smiles, draw_molecule, protein_card)
 
 
 def register_api(demo: Any) -> list[str]:
-    """Add the functions above to ``demo`` as API endpoints (inside or after its ``with`` block); returns their names.
+    """Add the functions above to ``demo`` as API endpoints; returns their names.
 
-    They become MCP tools when the app is launched with ``mcp_server=True`` (or ``GRADIO_MCP_SERVER=True``).
+    Call it after the ``with gr.Blocks()`` block has closed: re-entering the context from inside it left Gradio's
+    context stack broken for the next Blocks built in the same process. They become MCP tools when the app is launched with ``mcp_server=True`` (or ``GRADIO_MCP_SERVER=True``).
     """
     import gradio as gr
 
     names = []
-    with demo:  # re-entering is allowed; gr.api attaches to the Blocks whose context is open
+    with demo:  # gr.api attaches to the Blocks whose context is open
         for function in API_FUNCTIONS:
             gr.api(function, api_name=function.__name__)
             names.append(function.__name__)

@@ -12,6 +12,7 @@ import html
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ from app.config import (
 logger = logging.getLogger(__name__)
 
 THINKING_TITLE = "Thinking"
-MAX_IMAGE_PIXELS = 64_000_000  # refuse decompression bombs before decoding
+# Control tokens of the Intern-S1 vocabulary that typed text must never produce (fake turns, image placeholders,
+# tool calls). A zero-width space after "<" keeps the text readable but stops the tokenizer matching the token.
+_CONTROL_TOKEN = re.compile(r"<(?=\|[a-z_]+\|>|/?(?:IMG_CONTEXT|img|video|think)>)")
 
 
 class InputError(ValueError):
@@ -94,8 +97,10 @@ def probe_image(path: str, limits: Limits) -> str:
     try:
         with Image.open(path) as image:
             width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise InputError(f"'{name}' has {width}×{height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels")
+            if width * height > limits.max_image_pixels:
+                raise InputError(
+                    f"'{name}' has {width}×{height} pixels; the limit is {limits.max_image_pixels:,} pixels"
+                )
             image.verify()
     except InputError:
         raise
@@ -115,18 +120,43 @@ def probe_video(path: str, limits: Limits) -> str:
             if not container.streams.video:
                 raise InputError(f"'{name}' has no video stream")
             stream = container.streams.video[0]
+            seconds = _video_seconds(container, stream)
             frames = stream.frames
-            if not frames and stream.duration and stream.time_base and stream.average_rate:
-                frames = int(stream.duration * stream.time_base * stream.average_rate)
+            if not frames and seconds and stream.average_rate:
+                frames = int(seconds * stream.average_rate)
     except InputError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as error:
         raise InputError(f"'{name}' is not a readable video ({type(error).__name__})") from error
+    if seconds is not None and seconds > limits.max_video_seconds:
+        raise InputError(f"'{name}' lasts {_clock(seconds)}; the limit is {_clock(limits.max_video_seconds)}")
+    if frames == 0 and seconds == 0:
+        raise InputError(f"'{name}' has no frames")
     sampled = min(limits.max_video_frames, frames) if frames else limits.max_video_frames
     return (
         f"{name}: {frames or 'unknown number of'} frames → {sampled} sampled "
         f"(frame budget {limits.max_video_frames}, {TOKENS_PER_TILE} tokens per frame)"
     )
+
+
+def _video_seconds(container, stream) -> float | None:
+    """Duration from the stream header, else the container's (None when neither says)."""
+    if stream.duration is not None and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # av.time_base: microseconds
+    return None
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def neutralize_control_tokens(text: str) -> str:
+    """Keep typed ``<|im_end|>``, ``<IMG_CONTEXT>``, ``<|action_start|>``… as plain text for the model."""
+    return _CONTROL_TOKEN.sub("<\u200b", text)
 
 
 def smiles_from_molecule_file(path: str) -> list[str]:
@@ -212,6 +242,7 @@ def prepare_user_turn(text: str, files: list[str], limits: Limits) -> PreparedTu
             f"the message with its files has {len(full_text):,} characters; the limit is {limits.max_text_chars:,}"
         )
     _check_visual_budget(len([k for k in kinds if k == "image"]), len([k for k in kinds if k == "video"]), limits)
+    full_text = neutralize_control_tokens(full_text)
     content = media + ([{"type": "text", "text": full_text}] if full_text else [])
     return PreparedTurn(content=content, notes=notes)
 
@@ -271,7 +302,7 @@ def history_to_messages(history: list[dict[str, Any]], system_prompt: str | None
                 for item in items
                 if item["type"] == "file" and file_kind(item["path"]) in ("image", "video")
             ]
-            text = _plain_text(items)
+            text = neutralize_control_tokens(_plain_text(items))
             messages.append({"role": "user", "content": media + ([{"type": "text", "text": text}] if text else [])})
         elif title == THINKING_TITLE or (title or "").startswith(THINKING_TITLE):
             pending_reasoning += _plain_text(items)

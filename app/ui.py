@@ -303,6 +303,7 @@ def launch(demo: gr.Blocks, config: AppConfig, **kwargs: Any) -> tuple[Any, str,
         max_file_size=config.limits.max_file_size_bytes,
         css=CSS,
         footer_links=["api", "settings"],
+        auth=list(config.auth) or None,
         quiet=True,
         **kwargs,
     )

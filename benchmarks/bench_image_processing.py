@@ -120,9 +120,9 @@ def compare(name: str, ours, peer, inputs, repetitions: int, extra: dict) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10 images, one repetition")
+    parser.add_argument("--quick", action="store_true", help="10 images, best of two repetitions")
     args = parser.parse_args(argv)
-    count, repetitions = (10, 1) if args.quick else (64, 2)
+    count, repetitions = (10, 2) if args.quick else (64, 3)
     torch.set_num_threads(1)
 
     with tempfile.TemporaryDirectory() as folder:

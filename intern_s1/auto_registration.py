@@ -58,7 +58,8 @@ def _register_configs_and_models() -> None:
     AutoModelForCausalLM.register(InternS1Config, InternS1ForConditionalGeneration, exist_ok=True)
 
     # Vision layers are `encoder.layers.N` in our modules; checkpoints written with `encoder.layer.N` (remote code,
-    # vLLM, older transformers branches) are renamed on load, and save_pretrained writes that published layout back.
+    # vLLM, older transformers branches) are renamed on load. save_pretrained reverts the renamings it applied, so a
+    # model is saved in the layout it came from, and a newly built one in the published `encoder.layer.N` layout.
     register_checkpoint_conversion_mapping(
         InternS1VisionConfig.model_type,
         [WeightRenaming(r"encoder\.layer\.", "encoder.layers.")],

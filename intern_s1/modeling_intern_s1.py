@@ -143,7 +143,8 @@ class InternS1VisionEncoder(nn.Module):
         # On CPU explicitly: the model may be built under a meta or cuda device context.
         rates = torch.linspace(0, config.drop_path_rate, config.num_hidden_layers, device="cpu").tolist()
         # Differs from InternVL (`layer`): the newest Intern-S1 code names the list `layers`. Checkpoints with
-        # `encoder.layer.N.` are renamed on load (see auto_registration) and saved back in that published layout.
+        # `encoder.layer.N.` are renamed on load (see auto_registration); save_pretrained writes a model back in the
+        # layout it was loaded from, and a newly built one in the published `encoder.layer.N.` layout.
         self.layers = nn.ModuleList([InternS1VisionLayer(config, rate) for rate in rates])
         self.gradient_checkpointing = False
 

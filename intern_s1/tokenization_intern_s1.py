@@ -310,6 +310,7 @@ class InternS1Tokenizer(PythonBackend):
         model_files = {"SMILES": sp_model_SMILES, "IUPAC": sp_model_IUPAC, "FASTA": sp_model_FASTA}
         self._load_sub_vocabs(vocab_file, model_files, {**DEFAULT_SUB_VOCAB_OFFSETS, **(sub_vocab_offsets or {})})
         self._smiles = _SmilesDetector()
+        self._bpe_words: Tokenizer | None = None
         self._cache_key: tuple | None = None
 
         super().__init__(
@@ -367,7 +368,15 @@ class InternS1Tokenizer(PythonBackend):
         }
 
     def _build_rust_bpe(self) -> Tokenizer:
-        """The Rust BPE over the same vocabulary and merges, with the Qwen pre-tokenizer and no normaliser."""
+        """The Rust BPE over the same vocabulary and merges, with the Qwen pre-tokenizer and no normaliser.
+
+        Building it is most of the load time, so instances over the same (unchanged) files share one: it is
+        immutable after construction and safe to use from several threads.
+        """
+        key = (_file_identity(self.vocab_file), _file_identity(self.merges_file))
+        return _shared_rust_bpe(key, lambda: self._new_rust_bpe())
+
+    def _new_rust_bpe(self) -> Tokenizer:
         # Built from the vocabulary already parsed for decoding (cheaper than letting Rust re-read the files).
         tokenizer = Tokenizer(self._rust_bpe_from_memory())
         tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
@@ -505,7 +514,7 @@ class InternS1Tokenizer(PythonBackend):
                 plan.append(added[piece])
         # Identical texts (short unknown pieces repeat a lot) are encoded once.
         unique = {text: n for n, text in enumerate(dict.fromkeys(bpe_texts))}
-        encoded = [e.ids for e in self._bpe.encode_batch_fast(list(unique), add_special_tokens=False)] if unique else []
+        encoded = self._bpe_ids_many(list(unique))
         ids: list[int] = []
         for item in plan:
             if type(item) is list:
@@ -665,7 +674,40 @@ class InternS1Tokenizer(PythonBackend):
         encodings = self._bpe.encode_batch(texts, add_special_tokens=False) if want_offsets or len(texts) > 1 else (
             [self._bpe.encode(texts[0], add_special_tokens=False)]
         )
-        return [list(zip(e.ids, e.tokens, e.offsets)) for e in encodings]
+        out = [list(zip(e.ids, e.tokens, e.offsets)) for e in encodings]
+        for n, text in enumerate(texts):
+            if _may_classify_differently(text):
+                out[n] = self._bpe_by_words(text)
+        return out
+
+    def _bpe_ids_many(self, texts: list[str]) -> list[list[int]]:
+        """Ids of several texts in one Rust call (see ``_bpe_by_words`` for the rare exception)."""
+        if not texts:
+            return []
+        out = [e.ids for e in self._bpe.encode_batch_fast(texts, add_special_tokens=False)]
+        for n, text in enumerate(texts):
+            if _may_classify_differently(text):
+                out[n] = [token_id for token_id, _, _ in self._bpe_by_words(text)]
+        return out
+
+    def _bpe_by_words(self, text: str) -> list[tuple[int, str, tuple[int, int]]]:
+        r"""Pre-tokenize with the Python ``regex`` module (as the reference does), then BPE each word in Rust.
+
+        Rust's regex engine and the ``regex`` module ship different Unicode versions, so for code points that
+        Python's own Unicode database leaves unassigned (newly assigned letters, e.g. recent CJK extensions) their
+        ``\p{L}`` / ``\p{N}`` verdicts can differ and so would the pre-tokens.
+        """
+        if self._bpe_words is None:
+            words = Tokenizer(self._bpe.model)
+            words.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+            self._bpe_words = words
+        spans = [match.span() for match in _PRETOKENIZE_PATTERN.finditer(text)]
+        encodings = self._bpe_words.encode_batch([text[s:e] for s, e in spans], add_special_tokens=False)
+        return [
+            (token_id, token, (start + a, start + b))
+            for (start, _), encoding in zip(spans, encodings)
+            for token_id, token, (a, b) in zip(encoding.ids, encoding.tokens, encoding.offsets)
+        ]
 
     def _bpe_with_surrogates(self, text: str, want_offsets: bool) -> list[tuple[int, str, tuple[int, int]]]:
         """Lone surrogates cannot enter Rust: they become their 'surrogatepass' UTF-8 bytes, one byte token each."""
@@ -813,6 +855,17 @@ class InternS1Tokenizer(PythonBackend):
             raise ValueError("If `text` is a batch, `text_pair` must also be a batch of the same length.")
         pairs = text_pairs if text_pairs is not None else [None] * len(texts)
         rows: dict[str, list] = {}
+        plain = (
+            not return_offsets and text_pairs is None
+            and common["truncation_strategy"] == TruncationStrategy.DO_NOT_TRUNCATE
+            and not any(common[k] for k in ("return_overflowing_tokens", "return_special_tokens_mask",
+                                             "return_length", "return_token_type_ids"))
+        )
+        if plain:  # ids straight from the fast path; pad() below adds the attention masks
+            rows["input_ids"] = [self._encode_ids(text, split_special_tokens) for text in texts]
+            for ids in rows["input_ids"]:
+                self._eventual_warn_about_too_long_sequence(ids, common["max_length"], common["verbose"])
+            texts = ()
         for text, pair in zip(texts, pairs):
             encoded = self._encode_one(
                 text, pair, split_special_tokens, return_offsets, PaddingStrategy.DO_NOT_PAD, None, None, None,
@@ -1026,6 +1079,53 @@ class _Tables:
 # ----------------------------------------------------------------------------------------------------------------
 # Small helpers
 # ----------------------------------------------------------------------------------------------------------------
+
+
+_PRETOKENIZE_PATTERN = regex.compile(PRETOKENIZE_REGEX)
+
+
+@functools.lru_cache(maxsize=1)
+def _letters_unknown_to_python_unicode() -> re.Pattern:
+    """Code points this Python's Unicode database leaves unassigned but the ``regex`` module (newer Unicode) reads
+    as letters, numbers or spaces: the only characters whose pre-tokens Rust's engine may cut differently.
+    """
+    unassigned = []
+    for low, high in ((0x80, 0x3FFFF), (0xE0000, 0xEFFFF)):  # planes 4-13 hold no characters; 15-16 are private use
+        unassigned.extend(chr(code) for code in range(low, high + 1) if unicodedata.category(chr(code)) == "Cn")
+    codes = sorted(ord(char) for char in regex.findall(r"[\p{L}\p{N}\s]", "".join(unassigned)))
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    if not ranges:
+        return re.compile(r"(?!x)x")  # matches nothing
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+def _may_classify_differently(text: str) -> bool:
+    return not text.isascii() and _letters_unknown_to_python_unicode().search(text) is not None
+
+
+_RUST_BPE_CACHE: dict[tuple, Tokenizer] = {}
+_RUST_BPE_CACHE_SIZE = 2
+
+
+def _file_identity(path: str) -> tuple[str, int, int]:
+    stat = os.stat(path)
+    return (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _shared_rust_bpe(key: tuple, build) -> Tokenizer:
+    """A small bounded cache of built Rust BPE tokenizers, keyed by the identity of their files."""
+    tokenizer = _RUST_BPE_CACHE.pop(key, None)
+    if tokenizer is None:
+        tokenizer = build()
+    _RUST_BPE_CACHE[key] = tokenizer  # most recently used last
+    while len(_RUST_BPE_CACHE) > _RUST_BPE_CACHE_SIZE:
+        _RUST_BPE_CACHE.pop(next(iter(_RUST_BPE_CACHE)))
+    return tokenizer
 
 
 def _check_text(text, name: str) -> None:

@@ -237,5 +237,13 @@ class TransformersBackend(ChatBackend):
 def _describe_failure(error: BaseException) -> str:
     name = type(error).__name__
     if "OutOfMemory" in name or "out of memory" in str(error).lower():
+        _free_gpu_cache()
         return "the model ran out of memory; use fewer images/frames, fewer new tokens or a smaller model"
     return f"generation failed ({name}: {error})"
+
+
+def _free_gpu_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -396,6 +396,7 @@ class OpenAICompatibleBackend(ChatBackend):
             inline = "intern-s1-studio" not in self._owner.lower()
         state = _StreamState(thinking=params.enable_thinking and inline)
         chunks = 0
+        done = False
         try:
             for line in response.iter_lines():
                 if cancel is not None and cancel.is_set():
@@ -404,6 +405,7 @@ class OpenAICompatibleBackend(ChatBackend):
                 if payload is None:
                     continue
                 if payload == "[DONE]":
+                    done = True
                     break
                 chunks += 1
                 yield from state.on_chunk(_decode_chunk(payload))
@@ -421,6 +423,13 @@ class OpenAICompatibleBackend(ChatBackend):
             return
         if chunks == 0:
             raise _NothingReceived("the stream closed empty")
+        if not done and not state.saw_finish_reason:
+            # A close-delimited body (HTTP/1.0, `Connection: close` proxies) that stops early raises no transport
+            # error: only the missing [DONE] / finish_reason tells a cut answer from a complete one.
+            raise BackendError(
+                f"the connection to {self.base_url} was lost after {chunks} chunk(s) (the stream ended without "
+                "[DONE] or a finish reason); the answer is incomplete — send the message again"
+            )
         yield from state.finish()
 
     def close(self) -> None:
@@ -466,6 +475,10 @@ class _StreamState:
         self._inline_calls: list[dict[str, Any]] = []
         self._content_text: list[str] = []
         self._usage: dict[str, Any] | None = None
+
+    @property
+    def saw_finish_reason(self) -> bool:
+        return bool(self._usage and self._usage.get("finish_reason"))
 
     def on_chunk(self, chunk: dict[str, Any]) -> Iterator[Delta]:
         if chunk.get("usage"):

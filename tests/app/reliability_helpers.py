@@ -50,12 +50,14 @@ class RunningApp:
 
 
 @contextlib.contextmanager
-def launch_app(backend: ChatBackend, limits: Limits | None = None) -> Iterator[RunningApp]:
-    """The real app on 127.0.0.1 over ``backend``; closed (server and backend) on exit."""
+def launch_app(
+    backend: ChatBackend, limits: Limits | None = None, *, auth: tuple[tuple[str, str], ...] = ()
+) -> Iterator[RunningApp]:
+    """The real app on 127.0.0.1 over ``backend`` (as the CLI launches it); closed on exit."""
     from app.ui import build_demo, launch
 
     limits = limits or Limits()
-    config = AppConfig(host="127.0.0.1", port=free_port(), limits=limits)
+    config = AppConfig(host="127.0.0.1", port=free_port(), limits=limits, auth=auth)
     demo = build_demo(backend, config)
     try:
         _, url, _ = launch(demo, config, prevent_thread_lock=True)
@@ -117,8 +119,19 @@ def assert_user_facing(message: str) -> None:
     assert leak is None, f"internal detail {leak.group(0)!r} reached the user: {message[:300]!r}"
 
 
-def rss_bytes() -> int:
-    """Resident set size of this process (Linux /proc; the app runs in-process)."""
+def rss_bytes(*, trim: bool = False) -> int:
+    """Resident set size of this process (Linux /proc; the app runs in-process).
+
+    ``trim`` first collects garbage and asks glibc to hand freed heap pages back to the OS (``malloc_trim``), so the
+    figure counts live memory rather than free blocks the allocator keeps cached per thread.
+    """
+    if trim:
+        import ctypes
+        import gc
+
+        gc.collect()
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open(f"/proc/{os.getpid()}/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 

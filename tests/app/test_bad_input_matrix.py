@@ -22,6 +22,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 from reliability_helpers import (
+    EchoBackend,
     Recorder,
     assert_user_facing,
     chat,
@@ -465,9 +466,8 @@ def _assert_still_serving(backend: Recorder, *clients_: Any, label: str) -> None
 
 
 # Known failures, each with a request in docs/COORDINATION.md; strict, so a fix turns them into errors to remove.
-KNOWN_BUGS = {
-    "smiles-emoji": "science_tools.check_smiles accepts non-ASCII junk (RDKit parses '🙂C🙂' as methane)",
-}
+# (Emptied as the owners fixed them: science_tools' emoji SMILES, the video processor's 16×16 decord crash.)
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
@@ -483,6 +483,10 @@ KNOWN_BUGS = {
 def test_bad_input_gets_clear_message_and_app_keeps_serving(case, running, clients, tmp_path):
     same, other = clients
     outcome, value = _call(same, case, tmp_path)
+    shown = (
+        value if isinstance(value, str) else value.get("error") or value.get("canonical_smiles") or value.get("kind")
+    )
+    print(f"[matrix] {case.id}: {outcome}: {str(shown)[:140]!r}")  # the figures in docs/reliability.md
     _check_outcome(case, outcome, value)
     _assert_still_serving(running.backend, same, other, label=case.id)
 
@@ -534,3 +538,56 @@ def test_path_like_upload_name_stays_inside_the_upload_folder(running, clients):
     assert "not a readable image" in reply
     assert not Path("/etc/passwd.png").exists()
     _assert_still_serving(running.backend, clients[1], label="after-upload-name")
+
+
+# ---------------------------------------------------------------- every documented limit has its flag
+
+LIMIT_FLAGS = [
+    "--host", "--share", "--auth", "--auth-file", "--max-file-size-mb", "--max-image-pixels",
+    "--max-images-per-message", "--max-tiles-per-image", "--max-videos-per-message", "--max-video-frames",
+    "--max-video-seconds", "--max-text-chars", "--max-prompt-tokens", "--max-new-tokens", "--max-new-tokens-cap",
+    "--max-queue-size", "--max-requests-per-session", "--concurrency-limit", "--request-timeout-s",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("flag", LIMIT_FLAGS)
+def test_documented_limit_flag_exists(flag):
+    """docs/README_limits.md lists these flags; the CLI must accept each one."""
+    from app.cli import build_parser
+
+    options = {option for action in build_parser()._actions for option in action.option_strings}
+    assert flag in options
+    assert flag in Path(__file__).resolve().parents[2].joinpath("docs", "README_limits.md").read_text()
+
+
+def test_default_bind_is_loopback_and_share_is_off_and_no_login():
+    from app.cli import build_parser
+
+    args = build_parser().parse_args([])
+    assert args.host == "127.0.0.1" and not args.share and not args.auth
+
+
+@pytest.mark.parametrize("value", ["nocolon", ":password", ""])
+def test_malformed_auth_stops_the_cli_with_a_message(value):
+    from app.cli import parse_auth
+
+    with pytest.raises(SystemExit) as stopped:
+        parse_auth([value], None)
+    assert "USER:PASSWORD" in str(stopped.value)
+
+
+def test_auth_keeps_strangers_out():
+    """With --auth, clients without the password (or with a wrong one) get nothing; the API answers 401."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
+
+    with launch_app(Recorder(EchoBackend()), Limits(), auth=(("alice", "s3cret"),)) as app:
+        with pytest.raises(AuthenticationError):
+            Client(app.url, verbose=False)
+        with pytest.raises(ValueError, match="Could not login"):
+            Client(app.url, auth=("alice", "wrong"), verbose=False)
+        anonymous = httpx.post(app.url + "gradio_api/call/chat", json={"data": ["hello"]}, timeout=10)
+        assert anonymous.status_code == 401
+        assert app.backend.records == []
+        client = Client(app.url, auth=("alice", "s3cret"), verbose=False)
+        assert chat(client, "hello") == "echo: hello"

@@ -227,3 +227,32 @@ def test_tool_calls_run_and_show_as_collapsible_steps():
     assert '"canonical_smiles": "CCO"' in step["content"]
     assert backend.calls[0].tools and backend.calls[1].messages[-1]["role"] == "environment"
     assert any(m["content"] == "Ethanol checks out: &lt;SMILES&gt;CCO&lt;/SMILES&gt;." for m in final)
+
+
+class _ExplodingBackend(FakeBackend):
+    def stream_chat(self, messages, params, *, tools=None, cancel=None):
+        yield Delta("content", "partial ")
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+
+
+class _SilentBackend(FakeBackend):
+    def stream_chat(self, messages, params, *, tools=None, cancel=None):
+        cancel.wait(30)  # hangs before its first token until cancelled
+        return
+        yield
+
+
+def test_unexpected_backend_exception_keeps_partial_answer_and_says_why():
+    final = _last(callbacks.respond(_ctx(_ExplodingBackend()), _user("q"), "", SamplingParams(), "s"))
+    assert final[-2]["content"] == "partial "
+    assert "ran out of memory" in final[-1]["content"] and "Traceback" not in final[-1]["content"]
+    with pytest.raises(gr.Error, match="ran out of memory"):
+        list(callbacks.chat_api(_ctx(_ExplodingBackend()), "q", [], False, (0.8, 1.0, 50, 0.0, 8), "", "s"))
+
+
+def test_silent_backend_is_timed_out():
+    started = time.monotonic()
+    final = _last(callbacks.respond(_ctx(_SilentBackend(), Limits(request_timeout_s=0.3)), _user("q"), "",
+                                    SamplingParams(), "s"))
+    assert time.monotonic() - started < 5
+    assert final[-1]["metadata"]["title"].endswith("timed out")

@@ -79,3 +79,15 @@ def test_share_message_is_clear_when_the_tunnel_fails():
     assert cli.share_message(False, None) is None
     assert cli.share_message(True, "https://abc.gradio.live") == "Public share link: https://abc.gradio.live"
     assert "Could not open a share link" in cli.share_message(True, None)
+
+
+def test_auth_flags(tmp_path):
+    users = tmp_path / "users.txt"
+    users.write_text("carol:secret3\n\n", encoding="utf-8")
+    assert cli.parse_auth(["alice:pw1", "bob:p:w2"], str(users)) == (
+        ("alice", "pw1"), ("bob", "p:w2"), ("carol", "secret3"))
+    for bad in (["nocolon"], [":pw"], ["user:"]):
+        with pytest.raises(SystemExit, match="USER:PASSWORD"):
+            cli.parse_auth(bad, None)
+    with pytest.raises(SystemExit, match="--auth-file"):
+        cli.parse_auth([], str(tmp_path / "missing.txt"))

@@ -40,8 +40,9 @@ def _load_generator():
 
 
 def _front_matter() -> dict[str, str]:
-    text = (ROOT / "docs" / "spaces_front_matter.md").read_text(encoding="utf-8")
-    block = re.search(r"```yaml\n---\n(.*?)\n---\n```", text, re.DOTALL).group(1)
+    # Spaces read the YAML block that opens README.md.
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL).group(1)
     return dict(re.findall(r"^(\w+): *(.*)$", block, re.MULTILINE))
 
 

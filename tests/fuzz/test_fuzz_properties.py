@@ -227,15 +227,7 @@ def processor(tiny_checkpoint):
     "fragments",
     [
         pytest.param(PLAIN_FRAGMENTS, id="science-text"),
-        pytest.param(
-            PLAIN_FRAGMENTS + CONTROL_TOKENS,
-            id="with-control-tokens",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="typed <IMG_CONTEXT> passes app.messages and then fails in the processor (placeholder/image "
-                "count mismatch): COORDINATION.md request 7 to the app engineer",
-            ),
-        ),
+        pytest.param(PLAIN_FRAGMENTS + CONTROL_TOKENS, id="with-control-tokens"),
     ],
 )
 def test_message_builder_gives_processor_input_or_a_clear_error(fragments, media, processor, record_property):

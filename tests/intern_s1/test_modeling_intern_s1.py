@@ -504,6 +504,9 @@ def test_both_vision_key_layouts_load(tmp_path):
     loaded, info = InternS1ForConditionalGeneration.from_pretrained(tmp_path, output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"]
     assert_same_weights(model, loaded)
+    # Saved again, it keeps the layout it was loaded from (transformers reverts only the renamings it applied).
+    loaded.save_pretrained(tmp_path / "again")
+    assert any(".encoder.layers.0." in k for k in load_file(tmp_path / "again" / "model.safetensors"))
 
 
 def test_sharded_checkpoint_with_index_loads(tmp_path):

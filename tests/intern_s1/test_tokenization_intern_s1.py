@@ -250,6 +250,7 @@ def test_lower_one_block_character_is_a_space(tok):
         "<SMILES_AUTO_DETECT>",
         "<FASTA>MKV▁LLA</FASTA>",
         "tabs\tand\r\nCRLF",
+        "\U0003d000:A",  # unassigned in Python 3.11's Unicode, a letter for the regex module: pre-tokens differ
     ],
 )
 def test_edge_inputs_match_the_oracle_and_round_trip(tok, oracle, text):
