@@ -95,7 +95,6 @@ class TransformersBackend(ChatBackend):
         self.load_seconds = time.monotonic() - started
         report(1.0, f"model loaded in {self.load_seconds:.1f} s")
         self._dtype = dtype
-        torch.set_grad_enabled(False)
         self.info = self._describe(path, is_demo)
 
     def _describe(self, path: str, is_demo: bool) -> BackendInfo:

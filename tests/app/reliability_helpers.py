@@ -9,6 +9,7 @@ a dropped client really freed the worker instead of trusting the UI.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import socket
@@ -60,10 +61,21 @@ def launch_app(
     config = AppConfig(host="127.0.0.1", port=free_port(), limits=limits, auth=auth)
     demo = build_demo(backend, config)
     try:
-        _, url, _ = launch(demo, config, prevent_thread_lock=True)
+        url = _launch(demo, config, launch)
         yield RunningApp(url=url, demo=demo, backend=backend, limits=limits)
     finally:
         demo.close()
+
+
+def _launch(demo, config: AppConfig, launch) -> str:
+    """Launch, retrying once on a fresh port when Gradio's start-up self-check times out on a saturated machine."""
+    try:
+        return launch(demo, config, prevent_thread_lock=True)[1]
+    except ValueError as error:
+        if "localhost is not accessible" not in str(error):
+            raise
+        demo.close()
+        return launch(demo, dataclasses.replace(config, port=free_port()), prevent_thread_lock=True)[1]
 
 
 def chat(
