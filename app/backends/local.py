@@ -64,7 +64,6 @@ class TransformersBackend(ChatBackend):
 
     def __init__(self, options: ModelOptions | None = None, *, limits: Limits | None = None,
                  progress: Progress | None = None) -> None:
-        import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         import intern_s1  # noqa: F401  (registers the Intern-S1 classes with the Auto classes)
