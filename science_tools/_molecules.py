@@ -160,9 +160,7 @@ def _check_smiles_text(
             warnings=warnings,
         )
     if ">" in smiles:
-        return _failure(
-            original, fmt, "this is reaction SMILES (contains '>'); draw it with draw_reaction_svg", warnings=warnings
-        )
+        return _failure(original, fmt, _angle_bracket_reason(smiles), smiles.index(">"), warnings=warnings)
     with captured_rdkit_log() as sanitize_log:
         mol = Chem.MolFromSmiles(smiles)
     if mol is not None:
@@ -330,3 +328,13 @@ def reaction_problem(text: str) -> str | None:
             if not report.ok:
                 return f"{role} {molecule!r}: {report.error}"
     return None
+
+
+def _angle_bracket_reason(smiles: str) -> str:
+    """'>' is not SMILES: a reaction (reactants>agents>products) or markup pasted along with the molecule."""
+    if smiles.count(">") == 2 and "<" not in smiles:
+        return "this is a reaction (reactants>agents>products), not a single molecule; check the molecules one by one"
+    return (
+        f"character '>' at position {smiles.index('>')} is not allowed in SMILES "
+        "(tags or HTML around the molecule? paste the bare SMILES)"
+    )
