@@ -236,13 +236,14 @@ def prepare_user_turn(text: str, files: list[str], limits: Limits) -> PreparedTu
             extra_text += [f"<SMILES>{smiles}</SMILES>" for smiles in smiles_from_molecule_file(path)]
         else:
             extra_text += sequences_from_file(path)
-    full_text = "\n".join(part for part in [text, *extra_text] if part)
+    # The limit bounds the text the model receives, so it is checked after neutralising typed control tokens
+    # (each gains one invisible character).
+    full_text = neutralize_control_tokens("\n".join(part for part in [text, *extra_text] if part))
     if len(full_text) > limits.max_text_chars:
         raise InputError(
             f"the message with its files has {len(full_text):,} characters; the limit is {limits.max_text_chars:,}"
         )
     _check_visual_budget(len([k for k in kinds if k == "image"]), len([k for k in kinds if k == "video"]), limits)
-    full_text = neutralize_control_tokens(full_text)
     content = media + ([{"type": "text", "text": full_text}] if full_text else [])
     return PreparedTurn(content=content, notes=notes)
 
