@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import regex
 import sentencepiece as spm
@@ -205,47 +205,41 @@ class _SmilesDetector:
 
     def split(self, text: str, base: int) -> list[tuple[str, int]]:
         """Split a text piece into (piece, start) with detected candidates wrapped in AUTO_DETECT markers."""
-        out: list[tuple[str, int]] = []
-        last = 0
+        return _wrap_spans(text, base, self._accepted(text), "SMILES")
+
+    def _accepted(self, text: str) -> Iterator[tuple[int, int]]:
+        """Candidate spans that pass the length, letter-boundary and RDKit checks, in order."""
         for start, end in self.matches(text):
             if end - start < SMILES_MIN_LENGTH:
                 continue
             if (start > 0 and _is_ascii_letter(text[start - 1])) or (end < len(text) and _is_ascii_letter(text[end])):
                 continue  # letter-boundary rule (cheap, so checked before RDKit; the verdict is the same)
-            candidate = text[start:end]
-            if not is_legitimate_smiles(candidate):
-                continue
-            if start > last:
-                out.append((text[last:start], base + last))
-            out.append(("<SMILES_AUTO_DETECT>", base + start))
-            out.append((candidate, base + start))
-            out.append(("</SMILES_AUTO_DETECT>", base + end))
-            last = end
-        if last == 0:
-            return [(text, base)]
-        if last < len(text):
-            out.append((text[last:], base + last))
-        return out
+            if is_legitimate_smiles(text[start:end]):
+                yield start, end
 
 
-def _fasta_split(text: str, base: int) -> list[tuple[str, int]]:
-    """Runs of >= 27 capitals become FASTA spans; no letter-boundary rule (the reference's truncation=True)."""
-    if len(text) < FASTA_MIN_LENGTH:
-        return [(text, base)]
+def _wrap_spans(text: str, base: int, spans: Iterable[tuple[int, int]], kind: str) -> list[tuple[str, int]]:
+    """(piece, start) pieces of ``text`` with each span wrapped in ``<{kind}_AUTO_DETECT>`` markers."""
     out: list[tuple[str, int]] = []
     last = 0
-    for match in _FASTA_PATTERN.finditer(text):
-        start, end = match.span()
+    for start, end in spans:
         if start > last:
             out.append((text[last:start], base + last))
-        out.extend((("<FASTA_AUTO_DETECT>", base + start), (text[start:end], base + start)))
-        out.append(("</FASTA_AUTO_DETECT>", base + end))
+        out += [(f"<{kind}_AUTO_DETECT>", base + start), (text[start:end], base + start)]
+        out.append((f"</{kind}_AUTO_DETECT>", base + end))
         last = end
     if last == 0:
         return [(text, base)]
     if last < len(text):
         out.append((text[last:], base + last))
     return out
+
+
+def _fasta_split(text: str, base: int) -> list[tuple[str, int]]:
+    """Runs of >= 27 capitals become FASTA spans; no letter-boundary rule (the reference's truncation=True)."""
+    if len(text) < FASTA_MIN_LENGTH:
+        return [(text, base)]
+    return _wrap_spans(text, base, (match.span() for match in _FASTA_PATTERN.finditer(text)), "FASTA")
 
 
 class _SubVocab:
