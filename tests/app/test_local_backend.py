@@ -73,7 +73,7 @@ def test_thinking_switch_changes_the_prompt(backend):
         assert prompt.rstrip().endswith("<think>") is thinking
 
 
-def test_cancel_ends_generate_within_a_second(backend):
+def _assert_cancel_ends_generate_within_a_second(backend) -> None:
     cancel = threading.Event()
     stream = backend.stream_chat([{"role": "user", "content": "Tell a long story"}],
                                  GREEDY.with_updates(max_new_tokens=4000), cancel=cancel)
@@ -84,6 +84,10 @@ def test_cancel_ends_generate_within_a_second(backend):
     while _generate_threads() and time.monotonic() - started < 1.0:
         time.sleep(0.01)
     assert not _generate_threads(), "generate still running 1 s after cancel"
+
+
+def test_cancel_ends_generate_within_a_second(backend):
+    _assert_cancel_ends_generate_within_a_second(backend)
 
 
 def test_prompt_over_budget_is_refused(tiny_checkpoint):
@@ -166,15 +170,6 @@ def test_gpu_loads_bf16_with_device_map_auto(tiny_checkpoint):
     gpu = TransformersBackend(ModelOptions(model=str(tiny_checkpoint)))  # device "auto", dtype "auto"
     try:
         assert gpu.model.device.type == "cuda" and gpu.model.dtype == torch.bfloat16
-        cancel = threading.Event()
-        stream = gpu.stream_chat([{"role": "user", "content": "Tell a long story"}],
-                                 GREEDY.with_updates(max_new_tokens=4000), cancel=cancel)
-        next(stream)
-        started = time.monotonic()
-        cancel.set()
-        list(stream)
-        while _generate_threads() and time.monotonic() - started < 1.0:
-            time.sleep(0.01)
-        assert not _generate_threads()
+        _assert_cancel_ends_generate_within_a_second(gpu)
     finally:
         gpu.close()
