@@ -14,7 +14,6 @@ Usage: ``python benchmarks/bench_app_concurrency.py [--quick]`` — one JSON obj
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -22,6 +21,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from _report import emit_row  # benchmarks/ is on sys.path when a script runs
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -106,12 +107,6 @@ def _lost(updates: list[str], reference: str) -> int:
     return lost + (0 if updates and updates[-1].strip() == reference.strip() else 1)
 
 
-def _row(name: str, ours: float, peer: float, unit: str, identical: bool, **extra) -> None:
-    row = {"name": name, "ours": round(ours, 4), "peer": round(peer, 4), "unit": unit,
-           "ratio": round(ours / peer, 3) if peer else None, "outputs_identical": identical, **extra}  # fmt: skip
-    print(json.dumps(row), flush=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -137,12 +132,12 @@ def main() -> None:
             lost_ours = sum(_lost(u, reference) for u in ours_updates)
             lost_peer = sum(_lost(u, reference) for u in peer_updates)
             identical = lost_ours == 0
-            _row(f"b6_tokens_per_s_n{streams}", tokens / ours_wall, tokens / peer_wall, "tok/s", identical,
+            emit_row(f"b6_tokens_per_s_n{streams}", tokens / ours_wall, tokens / peer_wall, "tok/s", identical,
                  higher_is_better=True, lost_updates_ours=lost_ours, lost_updates_peer=lost_peer)  # fmt: skip
             for quantile, label in ((0.5, "p50"), (0.9, "p90")):
                 ours_q = statistics.quantiles(ours_ttft, n=10)[int(quantile * 10) - 1] if streams > 1 else ours_ttft[0]
                 peer_q = statistics.quantiles(peer_ttft, n=10)[int(quantile * 10) - 1] if streams > 1 else peer_ttft[0]
-                _row(
+                emit_row(
                     f"b6_ttft_{label}_n{streams}",
                     ours_q * 1000,
                     peer_q * 1000,

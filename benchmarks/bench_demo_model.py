@@ -15,10 +15,11 @@ dequantisation, lower is better).
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import sys
 import time
+
+from _report import emit_row  # benchmarks/ is on sys.path when a script runs
 
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -48,13 +49,6 @@ PROMPTS = [
 ]
 
 
-def _emit(name: str, ours: float, peer: float, unit: str, higher_is_better: bool, identical: bool, **extra) -> None:
-    ratio = ours / peer if higher_is_better else peer / ours
-    record = {"name": name, "ours": round(ours, 4), "peer": round(peer, 4), "unit": unit, "ratio": round(ratio, 3),
-              "outputs_identical": identical, **extra}
-    print(json.dumps(record), flush=True)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="3 prompts, 12 new tokens")
@@ -79,7 +73,7 @@ def main() -> int:
     started = time.perf_counter()
     peer = LlamaForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32).eval()
     peer_load = time.perf_counter() - started
-    _emit("b8_demo_model_load", ours_load, peer_load, "s", False, True,
+    emit_row("b8_demo_model_load", ours_load, peer_load, "s", True, higher_is_better=False,
           ours_what="cached Intern-S1 safetensors", peer_what="SmolLM2 GGUF dequantised by transformers")
 
     params = SamplingParams(temperature=0.0, max_new_tokens=new_tokens, enable_thinking=False)
@@ -107,7 +101,7 @@ def main() -> int:
         if ours_text != peer_text:
             identical = False
             print(f"# differs on {prompt!r}:\n#  ours: {ours_text!r}\n#  peer: {peer_text!r}", file=sys.stderr)
-    _emit("b8_demo_model_greedy_decode", ours_tokens / ours_seconds, peer_tokens / peer_seconds, "tok/s", True,
+    emit_row("b8_demo_model_greedy_decode", ours_tokens / ours_seconds, peer_tokens / peer_seconds, "tok/s",
           identical, prompts=len(prompts), new_tokens=new_tokens, threads=args.threads,
           note="includes prefill; ours streams through the app's worker thread, template and splitter")
     return 0 if identical else 1

@@ -30,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _report import emit_row  # benchmarks/ is on sys.path when a script runs
+
 from app.backends.base import SamplingParams  # noqa: E402
 from app.backends.openai_backend import OpenAICompatibleBackend  # noqa: E402
 
@@ -137,12 +139,6 @@ def _expected_raw(dialect: str, words: int) -> str:
     return "".join(d.get("reasoning", "") + d.get("reasoning_content", "") + d.get("content", "") for d in deltas)
 
 
-def _row(name: str, ours: float, peer: float, unit: str, identical: bool, **extra) -> None:
-    row = {"name": name, "ours": round(ours, 4), "peer": round(peer, 4), "unit": unit,
-           "ratio": round(ours / peer, 3) if peer else None, "outputs_identical": identical, **extra}  # fmt: skip
-    print(json.dumps(row), flush=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -166,10 +162,10 @@ def main() -> None:
         chunks = len(_script(dialect, words)[0]) + 1
         ours_ttft = statistics.median(t for t, _ in ours_runs) * 1000
         peer_ttft = statistics.median(t for t, _ in peer_runs) * 1000
-        _row(f"b7_ttft_{dialect}", ours_ttft, peer_ttft, "ms", identical, added_ms=round(ours_ttft - peer_ttft, 3))
+        emit_row(f"b7_ttft_{dialect}", ours_ttft, peer_ttft, "ms", identical, added_ms=round(ours_ttft - peer_ttft, 3))
         ours_chunk = statistics.median(t for _, t in ours_runs) / chunks * 1000
         peer_chunk = statistics.median(t for _, t in peer_runs) / chunks * 1000
-        _row(f"b7_chunk_cost_{dialect}", ours_chunk, peer_chunk, "ms/chunk", identical,
+        emit_row(f"b7_chunk_cost_{dialect}", ours_chunk, peer_chunk, "ms/chunk", identical,
              added_ms_per_chunk=round(ours_chunk - peer_chunk, 4), chunks=chunks)  # fmt: skip
     # N concurrent streams at 500 chunks/s each: does the client keep up?
     server.interval_s = 0.002
@@ -199,7 +195,7 @@ def main() -> None:
             thread.join()
         peer_wall = time.perf_counter() - start
         identical = all(split == _script("vllm", words)[1] for _, _, split in results)
-        _row(f"b7_concurrent_{streams}", wall, peer_wall, "s", identical, streams=streams, chunk_rate_per_s=500)
+        emit_row(f"b7_concurrent_{streams}", wall, peer_wall, "s", identical, streams=streams, chunk_rate_per_s=500)
 
 
 if __name__ == "__main__":

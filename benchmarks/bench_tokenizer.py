@@ -14,7 +14,6 @@ outputs_identical, plus context. Speed never fails the run; differing outputs ex
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pathlib
 import random
@@ -23,19 +22,14 @@ import sys
 import tempfile
 import time
 
+from _report import emit_row  # benchmarks/ is on sys.path when a script runs
+
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "intern_s1"))
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # same single-threaded footing for every contender
-
-
-def _emit(name: str, ours: float, peer: float, unit: str, higher_is_better: bool, identical: bool, **extra) -> None:
-    ratio = ours / peer if higher_is_better else peer / ours
-    record = {"name": name, "ours": round(ours, 4), "peer": round(peer, 4), "unit": unit, "ratio": round(ratio, 3),
-              "outputs_identical": identical, **extra}
-    print(json.dumps(record), flush=True)
 
 
 def _timed(fn):
@@ -85,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         # --- load time ------------------------------------------------------------------------------------------
         ours, ours_load = _timed(lambda: InternS1Tokenizer.from_pretrained(folder))
         oracle, oracle_load = _timed(lambda: OracleTokenizer.from_pretrained(folder))
-        _emit("B1_load_seconds", ours_load, oracle_load, "s", False, True, peer_name="oracle")
+        emit_row("B1_load_seconds", ours_load, oracle_load, "s", True, higher_is_better=False, peer_name="oracle")
 
         # --- mixed corpus, cold: fresh instances, empty RDKit verdict cache --------------------------------------
         tokenization._rdkit_parses_cached.cache_clear()
@@ -93,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         oracle_ids, oracle_cold = _timed(lambda: [oracle.encode(d) for d in docs])
         identical = ours_ids == oracle_ids
         all_identical &= identical
-        _emit("B1_mixed_cold_mchar_s", chars / ours_cold / 1e6, chars / oracle_cold / 1e6, "Mchar/s", True, identical,
+        emit_row("B1_mixed_cold_mchar_s", chars / ours_cold / 1e6, chars / oracle_cold / 1e6, "Mchar/s", identical,
               peer_name="oracle", chars=chars, docs=len(docs),
               mismatched_docs=sum(a != b for a, b in zip(ours_ids, oracle_ids)))
 
@@ -107,16 +101,16 @@ def main(argv: list[str] | None = None) -> int:
             oracle_times.append(seconds)
             warm_identical &= again == oracle_ids
         all_identical &= warm_identical
-        _emit("B1_mixed_warm_mchar_s", chars / statistics.median(ours_times) / 1e6,
-              chars / statistics.median(oracle_times) / 1e6, "Mchar/s", True, warm_identical, peer_name="oracle",
+        emit_row("B1_mixed_warm_mchar_s", chars / statistics.median(ours_times) / 1e6,
+              chars / statistics.median(oracle_times) / 1e6, "Mchar/s", warm_identical, peer_name="oracle",
               chars=chars, repetitions=3)
 
         # --- batch call through __call__ -------------------------------------------------------------------------
         batch, seconds = _timed(lambda: ours(docs)["input_ids"])
         batch_identical = batch == oracle_ids
         all_identical &= batch_identical
-        _emit("B1_mixed_batch_call_mchar_s", chars / seconds / 1e6, chars / statistics.median(oracle_times) / 1e6,
-              "Mchar/s", True, batch_identical, peer_name="oracle (warm, per document)")
+        emit_row("B1_mixed_batch_call_mchar_s", chars / seconds / 1e6, chars / statistics.median(oracle_times) / 1e6,
+              "Mchar/s", batch_identical, peer_name="oracle (warm, per document)")
 
         # --- decoding (after one warm-up call each: our id -> bytes table is built on first use) -------------
         ours.decode(ours_ids[0])
@@ -125,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         oracle_decoded, oracle_dec = _timed(lambda: [oracle.decode(ids) for ids in oracle_ids])
         decode_identical = decoded == oracle_decoded
         all_identical &= decode_identical
-        _emit("B1_decode_mchar_s", chars / ours_dec / 1e6, chars / oracle_dec / 1e6, "Mchar/s", True,
+        emit_row("B1_decode_mchar_s", chars / ours_dec / 1e6, chars / oracle_dec / 1e6, "Mchar/s",
               decode_identical, peer_name="oracle")
 
         # --- prose only vs raw Rust tokenizers on the Qwen3 tokenizer.json --------------------------------------
@@ -141,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             _, seconds = _timed(lambda: [raw.encode(d, add_special_tokens=False).ids for d in prose])
             raw_times.append(seconds)
         all_identical &= prose_identical
-        _emit("B1_prose_vs_rust_mchar_s", prose_chars / statistics.median(ours_times) / 1e6,
-              prose_chars / statistics.median(raw_times) / 1e6, "Mchar/s", True, prose_identical,
+        emit_row("B1_prose_vs_rust_mchar_s", prose_chars / statistics.median(ours_times) / 1e6,
+              prose_chars / statistics.median(raw_times) / 1e6, "Mchar/s", prose_identical,
               peer_name="tokenizers (Qwen3 tokenizer.json)", chars=prose_chars, repetitions=5)
     return 0 if all_identical else 1
 
