@@ -1,6 +1,6 @@
 """Hugging Face Spaces entry point (README front matter ``app_file: app.py``); locally use ``intern-s1-studio``.
 
-Settings come from ``INTERN_S1_*`` Space variables (see ``app/zerogpu.py``): with none set the Space serves the
+Settings come from ``INTERN_S1_*`` Space variables (see ``app/spaces.py``): with none set the Space serves the
 embedded offline demo model; ``INTERN_S1_MODEL=internlm/Intern-S1-mini-hf`` loads the real mini model, and
 ``INTERN_S1_BACKEND=openai`` + ``INTERN_S1_BASE_URL`` point the UI at an lmdeploy / vLLM / SGLang server.
 The model is loaded at import, as Spaces (and ZeroGPU's CUDA packing) expect.
@@ -9,15 +9,16 @@ The model is loaded at import, as Spaces (and ZeroGPU's CUDA packing) expect.
 import logging
 import os
 
-from app.zerogpu import ensure_demo_assets, on_zerogpu, space_argv, wrap_for_zerogpu
+from app.spaces import ensure_demo_assets, on_zerogpu, space_argv
 
 
 if on_zerogpu():
     import spaces  # noqa: F401  (must be imported before torch touches CUDA: it patches CUDA initialisation)
 
 from app import cli  # noqa: E402
+from app.backends.zerogpu import wrap_for_zerogpu  # noqa: E402
 from app.config import AppConfig  # noqa: E402
-from app.ui import build_demo, launch  # noqa: E402
+from app.ui.blocks import build_demo, launch  # noqa: E402
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -16,10 +16,10 @@ from typing import Any
 
 import gradio as gr
 
-from app import rendering
 from app.backends.base import BackendError, ChatBackend, Delta, SamplingParams
+from app.chat.attachments import THINKING_TITLE, InputError, approx_tokens, history_to_messages, prepare_user_turn
 from app.config import Limits
-from app.messages import THINKING_TITLE, InputError, approx_tokens, history_to_messages, prepare_user_turn
+from app.ui import rendering
 
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def answer_source(
     """The backend's deltas, or with ``use_tools`` the tool loop's deltas and executed tool steps."""
     if not use_tools:
         return backend.stream_chat(messages, params, cancel=cancel)
-    from app.tool_calling import ToolLoop
+    from app.chat.tools import ToolLoop
 
     return ToolLoop(backend).run(messages, params, cancel=cancel)
 
@@ -151,7 +151,7 @@ def stream_answer(source: Iterator[Any], cancel: threading.Event, limits: Limits
     last_yield = 0.0
     for delta in source:
         now = time.monotonic()
-        if not isinstance(delta, Delta):  # an executed tool call (app.tool_calling.ToolStep)
+        if not isinstance(delta, Delta):  # an executed tool call (app.chat.tools.ToolStep)
             state.steps.append(delta.as_chat_message())
         elif delta.kind == "reasoning":
             state.thinking_started = state.thinking_started or now
@@ -463,7 +463,7 @@ def read_upload_text(path: str | None) -> str:
         return ""
     from pathlib import Path
 
-    from app.messages import smiles_from_molecule_file
+    from app.chat.attachments import smiles_from_molecule_file
 
     suffix = Path(path).suffix.lower()
     if suffix in (".sdf", ".mol", ".smi"):

@@ -5,7 +5,7 @@ Examples::
     intern-s1-studio                                   # the embedded offline demo model
     intern-s1-studio --model internlm/Intern-S1-mini-hf --device cuda --dtype bfloat16
     intern-s1-studio --backend openai --base-url http://localhost:23333/v1 --served-model intern-s1
-    intern-s1-studio serve --port 8000                 # OpenAI-compatible HTTP server (app.server)
+    intern-s1-studio serve --port 8000                 # OpenAI-compatible HTTP server (app.serving.server)
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import logging
 import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from app.config import AppConfig, Limits, ModelOptions
 
 
 logger = logging.getLogger(__name__)
+
+SERVE_PORT = 23333  # lmdeploy's default, so recipes and clients written for it work unchanged
 
 
 def _add_model_flags(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +40,8 @@ def _add_model_flags(parser: argparse.ArgumentParser) -> None:
 def _add_remote_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("remote (OpenAI-compatible) backend")
     group.add_argument("--backend", default="local", choices=sorted(BACKEND_FACTORIES))
+    group.add_argument("--backend-factory", default=None, metavar="MODULE:FUNCTION",
+                       help="build the backend by calling MODULE:FUNCTION or FILE.py:FUNCTION (custom backends, tests)")
     group.add_argument("--base-url", default=None, help="e.g. http://localhost:23333/v1 (lmdeploy / vLLM / SGLang)")
     group.add_argument("--api-key", default=None, help="default: $OPENAI_API_KEY or 'EMPTY'")
     group.add_argument("--served-model", default=None, help="model name on the server (default: its first model)")
@@ -53,9 +56,26 @@ def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
         group.add_argument(flag, type=kind, default=field.default, help=f"(default {field.default})")
 
 
+def _add_backend_and_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags the UI and ``serve`` share: which backend, which model, and every limit."""
+    _add_model_flags(parser)
+    _add_remote_flags(parser)
+    _add_limit_flags(parser)
+
+
+def _add_serve_parser(subparsers) -> None:
+    serve = subparsers.add_parser(
+        "serve", help="serve the backend as an OpenAI-compatible HTTP endpoint at http://HOST:PORT/v1",
+        description="Serve a model as an OpenAI-compatible endpoint (lmdeploy dialect) at http://HOST:PORT/v1.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    serve.add_argument("--port", type=int, default=SERVE_PORT, help=f"port (default {SERVE_PORT}, as lmdeploy)")
+    serve.add_argument("--log-level", default="INFO")
+    _add_backend_and_limit_flags(serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="intern-s1-studio", description="Intern-S1 Studio, a scientific assistant.",
-                                     epilog="Subcommand: `intern-s1-studio serve --help` (OpenAI-compatible server).")
+    parser = argparse.ArgumentParser(prog="intern-s1-studio", description="Intern-S1 Studio, a scientific assistant.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 exposes the app to the network)")
     parser.add_argument("--port", type=int, default=None, help="default: first free port from 7860")
     parser.add_argument("--share", action="store_true", help="open a public gradio.live link")
@@ -65,9 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--auth-file", default=None, help="file with one USER:PASSWORD per line")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--build-demo-only", action="store_true", help="build/cache the offline demo model and exit")
-    _add_model_flags(parser)
-    _add_remote_flags(parser)
-    _add_limit_flags(parser)
+    _add_backend_and_limit_flags(parser)
+    subparsers = parser.add_subparsers(dest="command", title="subcommands", metavar="serve")
+    _add_serve_parser(subparsers)
     return parser
 
 
@@ -109,7 +129,7 @@ def _openai_backend(args: argparse.Namespace, limits: Limits):
     if not args.base_url:
         raise SystemExit("--backend openai needs --base-url (e.g. http://localhost:23333/v1)")
     try:
-        from app.backends.openai_backend import OpenAICompatibleBackend
+        from app.backends.remote import OpenAICompatibleBackend
     except ImportError as error:
         raise SystemExit(
             f"the OpenAI-compatible backend is unavailable ({error}); pip install 'intern-s1-studio[openai]'"
@@ -130,23 +150,35 @@ def _fake_backend(args: argparse.Namespace, limits: Limits):
 BACKEND_FACTORIES: dict[str, Callable] = {"local": _local_backend, "openai": _openai_backend, "fake": _fake_backend}
 
 
+def load_backend_factory(spec: str) -> Callable[[], object]:
+    """The callable named by ``module:function`` or ``path/to/file.py:function``."""
+    import importlib
+    import importlib.util
+
+    target, _, name = spec.rpartition(":")
+    if not target or not name:
+        raise SystemExit(f"--backend-factory must look like module:function or file.py:function, got {spec!r}")
+    if target.endswith(".py"):
+        module_spec = importlib.util.spec_from_file_location(Path(target).stem, target)
+        if module_spec is None or module_spec.loader is None:
+            raise SystemExit(f"--backend-factory: cannot load {target}")
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    try:
+        return getattr(module, name)
+    except AttributeError as error:
+        raise SystemExit(f"--backend-factory: {target} has no {name!r}") from error
+
+
 def build_backend(args: argparse.Namespace, limits: Limits):
+    if args.backend_factory:
+        return load_backend_factory(args.backend_factory)()
     return BACKEND_FACTORIES[args.backend](args, limits)
 
 
-def _serve(argv: Sequence[str]) -> int:
-    try:
-        from app.server import main as server_main
-    except ImportError as error:
-        print(f"intern-s1-studio serve is unavailable: {error}", file=sys.stderr)
-        return 2
-    return server_main(list(argv)) or 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["serve"]:
-        return _serve(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise
@@ -154,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         limits = limits_from_args(args)
     except ValueError as error:
         raise SystemExit(f"invalid limit: {error}") from error
+    if args.command == "serve":
+        return run_server(build_backend(args, limits), limits, host=args.host, port=args.port,
+                          log_level=args.log_level.lower())
     if args.build_demo_only:
         from app.demo_model import ensure_demo_model
 
@@ -163,6 +198,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend = build_backend(args, limits)
     config = AppConfig(host=args.host, port=args.port, share=args.share, limits=limits, auth=auth)
     return run_app(backend, config, mcp=args.mcp)
+
+
+def run_server(backend, limits: Limits, *, host: str, port: int, log_level: str = "info") -> int:
+    from app.serving import serve
+
+    try:
+        serve(backend, limits, host=host, port=port, log_level=log_level)
+    finally:
+        backend.close()
+    return 0
 
 
 def share_message(share: bool, share_url: str | None) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.tool_calling import MAX_SEQUENCE_CHARS, MAX_SMILES_CHARS
+from app.chat.tools import MAX_SEQUENCE_CHARS, MAX_SMILES_CHARS
 
 
 __all__ = ["API_FUNCTIONS", "draw_molecule", "protein_card", "register_api", "validate_smiles"]

@@ -1,6 +1,6 @@
 """B6 — the Studio app vs the Hugging Face recipe app, N concurrent ``gradio_client`` streams on loopback.
 
-* ours: ``app.ui.build_demo`` over ``TransformersBackend`` (the ``/chat`` endpoint, default limits);
+* ours: ``app.ui.blocks.build_demo`` over ``TransformersBackend`` (the ``/chat`` endpoint, default limits);
 * peer: the HF recipe — ``gr.ChatInterface`` whose function runs ``model.generate`` with a ``TextIteratorStreamer``
   on a thread, default concurrency (one request at a time);
 
@@ -71,7 +71,7 @@ def _recipe_demo(path: str, max_new_tokens: int):
 def _ours_demo(path: str):
     from app.backends.local import TransformersBackend
     from app.config import AppConfig, ModelOptions
-    from app.ui import build_demo
+    from app.ui.blocks import build_demo
 
     backend = TransformersBackend(ModelOptions(model=path, device="cpu"))
     return build_demo(backend, AppConfig()), backend

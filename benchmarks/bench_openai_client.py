@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _report import emit_row  # benchmarks/ is on sys.path when a script runs
 
 from app.backends.base import SamplingParams  # noqa: E402
-from app.backends.openai_backend import OpenAICompatibleBackend  # noqa: E402
+from app.backends.remote import OpenAICompatibleBackend  # noqa: E402
 
 
 CALL = {"name": "check_smiles", "parameters": {"smiles": "CCO"}}

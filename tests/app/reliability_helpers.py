@@ -55,7 +55,7 @@ def launch_app(
     backend: ChatBackend, limits: Limits | None = None, *, auth: tuple[tuple[str, str], ...] = ()
 ) -> Iterator[RunningApp]:
     """The real app on 127.0.0.1 over ``backend`` (as the CLI launches it); closed on exit."""
-    from app.ui import build_demo, launch
+    from app.ui.blocks import build_demo, launch
 
     limits = limits or Limits()
     config = AppConfig(host="127.0.0.1", port=free_port(), limits=limits, auth=auth)

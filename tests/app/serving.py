@@ -1,4 +1,4 @@
-"""Start ``python -m app.server`` as a real subprocess on a free loopback port (shared by the serving tests)."""
+"""Start ``python -m app serve`` as a real subprocess on a free loopback port (shared by the serving tests)."""
 
 import os
 import socket
@@ -30,7 +30,7 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
     ) -> None:
-        """``args`` replaces ``--factory`` (e.g. ``["--backend", "local", "--model", path]``)."""
+        """``args`` replaces ``--backend-factory`` (e.g. ``["--backend", "local", "--model", path]``)."""
         self.port, self.factory, self.env, self.args = port, factory, env or {}, args
         self.process: subprocess.Popen | None = None
 
@@ -39,8 +39,8 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> "ServerProcess":
-        backend = self.args if self.args is not None else ["--factory", f"{FACTORY}:{self.factory}"]
-        command = [sys.executable, "-m", "app.server", "--port", str(self.port), *backend, "--log-level", "warning"]
+        backend = self.args if self.args is not None else ["--backend-factory", f"{FACTORY}:{self.factory}"]
+        command = [sys.executable, "-m", "app", "serve", "--port", str(self.port), *backend, "--log-level", "warning"]
         self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

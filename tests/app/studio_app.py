@@ -26,7 +26,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def launched_app(backend: ChatBackend, limits: Limits | None = None) -> Iterator[RunningApp]:
-    from app.ui import build_demo, launch
+    from app.ui.blocks import build_demo, launch
 
     # A port the OS just handed out: other test processes on this machine also start Gradio apps from 7860 up.
     config = AppConfig(host="127.0.0.1", port=free_port(), limits=limits or Limits())

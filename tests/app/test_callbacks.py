@@ -11,8 +11,8 @@ from studio_media import ASPIRIN, make_image
 from app import callbacks
 from app.backends.base import BackendInfo, Delta, SamplingParams
 from app.backends.fake import FakeBackend
+from app.chat.attachments import THINKING_TITLE
 from app.config import Limits
-from app.messages import THINKING_TITLE
 
 
 LIMITS = Limits()

@@ -53,7 +53,7 @@ def test_fake_backend_from_the_factory():
 
 
 def test_cli_import_is_light():
-    code = "import json, sys; import app.cli, app.config, app.messages; print(json.dumps(sorted(sys.modules)))"
+    code = "import json, sys; import app.cli, app.config, app.chat.attachments; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in json.loads(out.stdout.strip().splitlines()[-1])}
     assert not loaded & {"torch", "transformers", "gradio"}

@@ -8,7 +8,7 @@ import gradio as gr
 import pytest
 from PIL import Image
 
-from app.export import (
+from app.chat.transcript import (
     FORMAT,
     ConversationImportError,
     export_conversation,
@@ -17,7 +17,7 @@ from app.export import (
     to_markdown,
     write_exports,
 )
-from app.rendering import sanitize_markdown
+from app.ui.rendering import sanitize_markdown
 
 
 PROTEIN = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ"

@@ -3,14 +3,14 @@
 import pytest
 from studio_media import ASPIRIN, UBIQUITIN, make_image, make_text, make_video
 
-from app.config import Limits
-from app.messages import (
+from app.chat.attachments import (
     InputError,
     count_tiles,
     file_kind,
     history_to_messages,
     prepare_user_turn,
 )
+from app.config import Limits
 
 
 LIMITS = Limits()

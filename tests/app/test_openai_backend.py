@@ -11,7 +11,7 @@ from serving import ServerProcess, free_port
 from sse_replay import ReplayServer
 
 from app.backends.base import BackendError, SamplingParams
-from app.backends.openai_backend import OpenAICompatibleBackend, detect_dialect, to_openai_messages
+from app.backends.remote import OpenAICompatibleBackend, detect_dialect, to_openai_messages
 
 
 pytestmark = pytest.mark.slow

@@ -28,7 +28,7 @@ from reliability_helpers import (
 from serving import ServerProcess
 
 from app.backends.base import BackendInfo, ChatBackend, Delta
-from app.backends.openai_backend import OpenAICompatibleBackend
+from app.backends.remote import OpenAICompatibleBackend
 from app.config import Limits
 
 

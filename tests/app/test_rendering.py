@@ -6,7 +6,7 @@ import re
 import pytest
 from studio_media import ASPIRIN, UBIQUITIN
 
-from app import rendering
+from app.ui import rendering
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from serving import free_port
 
 from app.backends.base import BackendError, Delta, SamplingParams
 from app.backends.fake import FakeBackend
-from app.server import RequestError, create_app, parse_chat_request
+from app.serving.server import RequestError, create_app, parse_chat_request
 
 
 PNG_1PX = base64.b64encode(

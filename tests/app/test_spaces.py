@@ -16,17 +16,8 @@ import pytest
 
 from app.backends.base import BackendInfo, Delta, SamplingParams
 from app.backends.fake import FakeBackend
-from app.zerogpu import (
-    DEMO_ASSETS,
-    GpuBudget,
-    ZeroGPUBackend,
-    ensure_demo_assets,
-    gpu_seconds,
-    on_spaces,
-    on_zerogpu,
-    space_argv,
-    wrap_for_zerogpu,
-)
+from app.backends.zerogpu import GpuBudget, ZeroGPUBackend, gpu_seconds, wrap_for_zerogpu
+from app.spaces import DEMO_ASSETS, ensure_demo_assets, on_spaces, on_zerogpu, space_argv
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,7 +143,7 @@ def test_zerogpu_wraps_local_backends_with_a_per_request_duration(monkeypatch):
 
 
 def test_off_zerogpu_nothing_is_wrapped_or_imported():
-    code = "import sys; from app.zerogpu import wrap_for_zerogpu; from app.backends.fake import FakeBackend; b = FakeBackend(); assert wrap_for_zerogpu(b, {}) is b; assert 'spaces' not in sys.modules"
+    code = "import sys; from app.backends.zerogpu import wrap_for_zerogpu; from app.backends.fake import FakeBackend; b = FakeBackend(); assert wrap_for_zerogpu(b, {}) is b; assert 'spaces' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 

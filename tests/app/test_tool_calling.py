@@ -9,7 +9,7 @@ import pytest
 from app.backends.base import Delta, SamplingParams
 from app.backends.fake import FakeBackend
 from app.backends.stream_parser import split_text
-from app.tool_calling import TOOL_SPECS, TOOLS, Tool, ToolLoop, ToolStep, execute_tool_call, render_action
+from app.chat.tools import TOOL_SPECS, TOOLS, Tool, ToolLoop, ToolStep, execute_tool_call, render_action
 
 
 def _scripted_chemist(messages, params):
@@ -130,7 +130,7 @@ def test_cancel_stops_before_running_the_tool():
 def test_tool_loop_through_the_remote_backend_and_a_real_server():
     from serving import ServerProcess, free_port
 
-    from app.backends.openai_backend import OpenAICompatibleBackend
+    from app.backends.remote import OpenAICompatibleBackend
 
     server = ServerProcess(free_port(), factory="chemist_backend").start()
     try:

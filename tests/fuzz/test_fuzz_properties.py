@@ -3,7 +3,7 @@
 * the dynamic tokenizer: any ``str`` (control characters, lone surrogates, special-token look-alikes, SMILES and
   protein fragments) encodes without an exception, and ordinary text round-trips;
 * ``science_tools``: any ``str`` gives a result object, any other type raises ``TypeError`` — nothing else;
-* the chat-message builder (``app.messages``): any mix of text, files and limits gives either content items the
+* the chat-message builder (``app.chat.attachments``): any mix of text, files and limits gives either content items the
   real processor accepts, or an ``InputError`` with a message for a person.
 
 Each run counts the examples it really executed and prints the figure (docs/reliability.md quotes them); a run
@@ -231,8 +231,8 @@ def processor(tiny_checkpoint):
     ],
 )
 def test_message_builder_gives_processor_input_or_a_clear_error(fragments, media, processor, record_property):
+    from app.chat.attachments import InputError, prepare_user_turn
     from app.config import Limits
-    from app.messages import InputError, prepare_user_turn
 
     limits_strategy = st.builds(
         Limits,

@@ -12,9 +12,10 @@ from typing import Any
 
 import gradio as gr
 
-from app import callbacks, rendering, viewer3d
+from app import callbacks
 from app.backends.base import BackendInfo, ChatBackend
 from app.config import ACCEPTED_EXTENSIONS, MOLECULE_EXTENSIONS, SEQUENCE_EXTENSIONS, AppConfig
+from app.ui import rendering, viewer3d
 
 
 logger = logging.getLogger(__name__)
@@ -254,7 +255,7 @@ def _example(data: gr.SelectData):
 
 
 def _export(history: list[dict[str, Any]]) -> list[str]:
-    from app.export import write_exports
+    from app.chat.transcript import write_exports
 
     if not history:
         raise gr.Error("nothing to export yet", print_exception=False)
@@ -264,7 +265,7 @@ def _export(history: list[dict[str, Any]]) -> list[str]:
 def _import(path: str) -> list[dict[str, Any]]:
     from pathlib import Path
 
-    from app.export import ConversationImportError, from_json
+    from app.chat.transcript import ConversationImportError, from_json
 
     try:
         return from_json(Path(path).read_bytes())

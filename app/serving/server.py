@@ -13,7 +13,6 @@ Remote ``http(s)://`` media URLs are refused: the server never fetches from the 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import binascii
@@ -30,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from app.backends.base import BackendError, ChatBackend, Delta, SamplingParams
+from app.config import Limits
 
 
-__all__ = ["RequestError", "ChatRequest", "create_app", "main", "parse_chat_request", "serve"]
+__all__ = ["ChatRequest", "RequestError", "create_app", "parse_chat_request", "serve"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 23333  # lmdeploy's default, so recipes and clients written for it work unchanged
 OWNER = "intern-s1-studio"
 _ROLES = {
     "system": "system",
@@ -432,98 +431,12 @@ def create_app(
     return Starlette(routes=routes)
 
 
-def serve(
-    backend: ChatBackend,
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
-    log_level: str = "info",
-    **app_options: Any,
-) -> None:
-    """Serve ``backend`` until interrupted (blocking); ``app_options`` go to :func:`create_app`."""
+def serve(backend: ChatBackend, limits: Limits, *, host: str = "127.0.0.1", port: int = 23333,
+          log_level: str = "warning") -> None:
+    """Serve ``backend`` until interrupted (blocking), within ``limits`` (the same ones the UI enforces)."""
     import uvicorn
 
     logger.info("serving %s at http://%s:%d/v1", backend.info.model_id, host, port)
-    uvicorn.run(create_app(backend, **app_options), host=host, port=port, log_level=log_level)
-
-
-# -- command line --------------------------------------------------------------------------------------------------
-
-
-def _load_factory(spec: str) -> ChatBackend:
-    """Build a backend from ``module:function`` or ``path/to/file.py:function`` (tests, custom backends)."""
-    import importlib
-    import importlib.util
-
-    target, _, name = spec.rpartition(":")
-    if not target or not name:
-        raise SystemExit(f"--factory must look like module:function or file.py:function, got {spec!r}")
-    if target.endswith(".py"):
-        module_spec = importlib.util.spec_from_file_location(Path(target).stem, target)
-        if module_spec is None or module_spec.loader is None:
-            raise SystemExit(f"cannot load {target}")
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(target)
-    return getattr(module, name)()
-
-
-def _build_backend(args: argparse.Namespace) -> ChatBackend:
-    if args.factory:
-        return _load_factory(args.factory)
-    if args.backend == "fake":
-        from app.backends.fake import FakeBackend
-
-        return FakeBackend(content=args.fake_content, reasoning=args.fake_reasoning, delay_s=args.fake_delay)
-    if args.backend == "openai":  # a relay: useful to put our validation and limits in front of an engine
-        from app.backends.openai_backend import OpenAICompatibleBackend
-
-        return OpenAICompatibleBackend(args.base_url, api_key=args.api_key, served_model=args.served_model)
-    from app.backends.local import TransformersBackend
-    from app.config import ModelOptions
-
-    options = ModelOptions(model=args.model, device=args.device, dtype=args.dtype)
-    return TransformersBackend(options)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="intern-s1-studio serve",
-        description="Serve a model as an OpenAI-compatible endpoint (lmdeploy dialect) at http://HOST:PORT/v1.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--backend", choices=["local", "fake", "openai"], default="local")
-    parser.add_argument("--factory", help="module:function or file.py:function returning a ChatBackend")
-    parser.add_argument("--model", help="checkpoint path or repo id for --backend local (default: offline demo)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--dtype", default="auto")
-    parser.add_argument("--base-url", help="upstream server for --backend openai")
-    parser.add_argument("--api-key", default="EMPTY")
-    parser.add_argument("--served-model")
-    parser.add_argument("--fake-content", default="This is a scripted answer.")
-    parser.add_argument("--fake-reasoning", default="")
-    parser.add_argument("--fake-delay", type=float, default=0.0)
-    parser.add_argument("--max-concurrent", type=int, default=4, help="answers generated at once (others wait)")
-    parser.add_argument("--max-tokens-cap", type=int, default=32768, help="largest max_tokens a request may ask for")
-    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``intern-s1-studio serve`` entry point."""
-    args = build_parser().parse_args(argv)
-    if args.backend == "openai" and not args.base_url:
-        build_parser().error("--backend openai needs --base-url")
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    backend = _build_backend(args)
-    try:
-        serve(backend, host=args.host, port=args.port, log_level=args.log_level,
-              max_concurrent=args.max_concurrent, max_tokens_cap=args.max_tokens_cap)  # fmt: skip
-    finally:
-        backend.close()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    app = create_app(backend, max_tokens_cap=limits.max_new_tokens_cap, max_media_bytes=limits.max_file_size_bytes,
+                     max_concurrent=limits.concurrency_limit)  # fmt: skip
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -310,7 +310,7 @@ def from_json(text: str | bytes, *, with_cards: bool = True, upload_dir: str | N
     Raises:
         ConversationImportError: naming the first problem found.
     """
-    from app.rendering import sanitize_markdown
+    from app.ui.rendering import sanitize_markdown
 
     document = _load_document(text)
     folder: Path | None = Path(upload_dir) if upload_dir else None
@@ -342,6 +342,6 @@ def from_json(text: str | bytes, *, with_cards: bool = True, upload_dir: str | N
 def _cards(text: str) -> list[dict[str, Any]]:
     import gradio as gr
 
-    from app.rendering import science_items
+    from app.ui.rendering import science_items
 
     return [{"role": "assistant", "content": gr.HTML(value=item.html)} for item in science_items(text)]
