@@ -45,7 +45,8 @@ def _add_remote_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--base-url", default=None, help="e.g. http://localhost:23333/v1 (lmdeploy / vLLM / SGLang)")
     group.add_argument("--api-key", default=None, help="default: $OPENAI_API_KEY or 'EMPTY'")
     group.add_argument("--served-model", default=None, help="model name on the server (default: its first model)")
-    group.add_argument("--dialect", default="auto", choices=["auto", "lmdeploy", "vllm", "sglang"])
+    group.add_argument("--dialect", default="auto", choices=["auto", "generic", "lmdeploy", "vllm", "sglang"],
+                       help="auto: recognised from GET /v1/models; generic sends only OpenAI chat-completions fields")
 
 
 def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
