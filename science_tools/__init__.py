@@ -38,6 +38,16 @@ __all__ = [
     "molecule_png",
     "tag_for_tokenizer",
     "tag_spans",
+    "InvalidResidue",
+    "ReactionComponent",
+    "ReactionReport",
+    "check_reaction",
+    "check_smiles_or_reaction",
+    "MoleculeFileReport",
+    "NamedMolecule",
+    "SequenceFileReport",
+    "read_molecule_file",
+    "read_sequence_file",
 ]
 
 _LOCATIONS = {
@@ -62,6 +72,16 @@ _LOCATIONS = {
     "molecule_png": "._drawing",
     "tag_for_tokenizer": "._tagging",
     "tag_spans": "._tagging",
+    "InvalidResidue": "._reports",
+    "ReactionComponent": "._reports",
+    "ReactionReport": "._reports",
+    "check_reaction": "._reactions",
+    "check_smiles_or_reaction": "._reactions",
+    "MoleculeFileReport": "._reports",
+    "NamedMolecule": "._reports",
+    "SequenceFileReport": "._reports",
+    "read_molecule_file": "._files",
+    "read_sequence_file": "._files",
 }
 
 
@@ -81,10 +101,23 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # keeps IDEs and type checkers aware of the lazy names
     from ._conformers import conformer_molblock, embed_conformer
     from ._drawing import draw_grid_svg, draw_molecule_svg, draw_reaction_svg, molecule_png
+    from ._files import read_molecule_file, read_sequence_file
     from ._labels import LABELS, label
     from ._limits import LIMITS
     from ._molecules import DESCRIPTOR_NAMES, check_molecule, check_smiles
-    from ._reports import ConformerReport, MoleculeReport, SequenceReport, Span
+    from ._reactions import check_reaction, check_smiles_or_reaction
+    from ._reports import (
+        ConformerReport,
+        InvalidResidue,
+        MoleculeFileReport,
+        MoleculeReport,
+        NamedMolecule,
+        ReactionComponent,
+        ReactionReport,
+        SequenceFileReport,
+        SequenceReport,
+        Span,
+    )
     from ._sequences import check_fasta, check_sequence
     from ._spans import find_spans
     from ._tagging import tag_for_tokenizer, tag_spans

@@ -33,6 +33,8 @@ TEXT_FUNCTIONS = {
     "check_molecule": st.check_molecule,
     "check_sequence": st.check_sequence,
     "check_fasta": st.check_fasta,
+    "check_reaction": st.check_reaction,
+    "check_smiles_or_reaction": st.check_smiles_or_reaction,
     "find_spans": st.find_spans,
     "tag_spans": st.tag_spans,
     **{f"tag_for_tokenizer[{kind}]": (lambda text, kind=kind: st.tag_for_tokenizer(text, kind))
@@ -53,7 +55,9 @@ def test_public_names():
         "check_smiles", "check_molecule", "check_sequence", "check_fasta", "draw_molecule_svg", "draw_grid_svg",
         "draw_reaction_svg", "molecule_png", "conformer_molblock", "embed_conformer", "find_spans",
         "tag_for_tokenizer", "tag_spans", "MoleculeReport", "SequenceReport", "ConformerReport", "Span",
-        "DESCRIPTOR_NAMES", "LABELS", "LIMITS", "label",
+        "DESCRIPTOR_NAMES", "LABELS", "LIMITS", "label", "InvalidResidue", "ReactionComponent", "ReactionReport",
+        "check_reaction", "check_smiles_or_reaction", "MoleculeFileReport", "NamedMolecule", "SequenceFileReport",
+        "read_molecule_file", "read_sequence_file",
     }  # fmt: skip
     assert set(st.__all__) == expected
     for name in st.__all__:
@@ -103,6 +107,8 @@ NON_STR_CALLS = {
     "check_molecule_fmt": lambda value: st.check_molecule("CCO", value),
     "check_sequence_kind": lambda value: st.check_sequence("MKT", value),
     "tag_kind": lambda value: st.tag_for_tokenizer("CCO", value),
+    "read_molecule_file": st.read_molecule_file,
+    "read_sequence_file": st.read_sequence_file,
 }
 
 
