@@ -43,7 +43,24 @@ def _record_row(number: int, record: dict[str, Any]) -> tuple[str, str]:
     return name, f"{format_value('kind', record['kind'])}, {len(record['sequence']):,} {unit}"
 
 
+def _chain_row(chain: dict[str, Any]) -> tuple[str, str]:
+    """ "Chain A: Protein, 76 residues"."""
+    residues = "residue" if chain["length"] == 1 else "residues"
+    return f"{label('chain')} {chain['id']}", f"{format_value('kind', chain['kind'])}, {chain['length']:,} {residues}"
+
+
+def _ligand_text(ligands: list[dict[str, Any]]) -> str:
+    """ "HEM × 1 (A), SO4 × 2 (A, B)"."""
+    return ", ".join(f"{ligand['name']} × {ligand['count']} ({', '.join(ligand['chains'])})" for ligand in ligands)
+
+
 def _rows_for(key: str, value: Any, kind: str | None) -> list[tuple[str, str]]:
+    if key == "chains" and isinstance(value, list):
+        return [_chain_row(chain) for chain in value]
+    if key == "ligands" and isinstance(value, list):
+        return [(label(key, kind), _shorten(_ligand_text(value)))]
+    if (key == "models" and value in (0, 1)) or (key == "atoms" and value == 0):
+        return []  # one model is the usual case; a failed read has none
     if key in _COMPONENT_LISTS and isinstance(value, list):
         return [_component_row(component) for component in value]
     if key == "molecules" and isinstance(value, list):

@@ -23,10 +23,18 @@ from ._limits import (
     MAX_SEQUENCE_TEXT,
 )
 from ._molecules import check_molecule, check_smiles
-from ._reports import MoleculeFileReport, MoleculeReport, NamedMolecule, SequenceFileReport
+from ._read_reports import MoleculeFileReport, NamedMolecule, SequenceFileReport
+from ._reports import MoleculeReport
 
 
-__all__ = ["MOLECULE_FILE_FORMATS", "SEQUENCE_FILE_FORMATS", "read_molecule_file", "read_sequence_file"]
+__all__ = [
+    "MOLECULE_FILE_FORMATS",
+    "SEQUENCE_FILE_FORMATS",
+    "FileRefused",
+    "open_regular_file",
+    "read_molecule_file",
+    "read_sequence_file",
+]
 
 MOLECULE_FILE_FORMATS = {".smi": "smi", ".smiles": "smi", ".sdf": "sdf", ".sd": "sdf", ".mol": "mol"}
 SEQUENCE_FILE_FORMATS = dict.fromkeys((".fasta", ".fa", ".faa", ".fna", ".ffn", ".frn", ".fas"), "fasta")
@@ -35,7 +43,7 @@ _SNIFF_BYTES = 8192
 _SDF_NAME_FIELDS = ("name", "title", "id", "compound_name", "molecule_name")
 
 
-class _Refused(Exception):
+class FileRefused(Exception):
     """The file breaks a limit or is not text; the message is for the user."""
 
 
@@ -43,28 +51,30 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-def _open_regular(path: Path, shown: str, max_bytes: int):
+def open_regular_file(path: Path, shown: str, max_bytes: int):
     """Open ``path`` for binary reading after checking from its metadata that it is a regular file in limits."""
     try:
         handle = path.open("rb")
     except OSError as error:
-        raise _Refused(f"'{shown}' could not be opened ({error.strerror or type(error).__name__})") from None
+        raise FileRefused(f"'{shown}' could not be opened ({error.strerror or type(error).__name__})") from None
+    except (ValueError, UnicodeError):  # a NUL byte or a lone surrogate in the path: no such file can exist
+        raise FileRefused(f"'{shown}' could not be opened (the path holds characters a file name cannot)") from None
     info = os.fstat(handle.fileno())
     if not stat.S_ISREG(info.st_mode):  # a FIFO or device would stream forever
         handle.close()
-        raise _Refused(f"'{shown}' is not a regular file")
+        raise FileRefused(f"'{shown}' is not a regular file")
     if info.st_size > max_bytes:
         handle.close()
-        raise _Refused(f"'{shown}' is {_megabytes(info.st_size)}; the limit is {_megabytes(max_bytes)}")
+        raise FileRefused(f"'{shown}' is {_megabytes(info.st_size)}; the limit is {_megabytes(max_bytes)}")
     return handle
 
 
 def _lines(path: Path, shown: str, max_bytes: int, max_line: int, max_chars: int | None = None) -> Iterator[str]:
     """Decoded lines (line ends kept) of a UTF-8 text file, refusing as soon as a limit is crossed."""
     read = chars = 0
-    with _open_regular(path, shown, max_bytes) as handle:
+    with open_regular_file(path, shown, max_bytes) as handle:
         if b"\0" in handle.read(_SNIFF_BYTES):  # binary files (images, archives) say so before any decoding
-            raise _Refused(f"'{shown}' is not a text file (it contains NUL bytes)")
+            raise FileRefused(f"'{shown}' is not a text file (it contains NUL bytes)")
         handle.seek(0)
         for number in itertools.count(1):
             raw = handle.readline(max_line * 4 + 1)  # a UTF-8 character is at most 4 bytes
@@ -72,18 +82,20 @@ def _lines(path: Path, shown: str, max_bytes: int, max_line: int, max_chars: int
                 return
             read += len(raw)
             if read > max_bytes:
-                raise _Refused(f"'{shown}' is larger than {_megabytes(max_bytes)} (the limit)")
+                raise FileRefused(f"'{shown}' is larger than {_megabytes(max_bytes)} (the limit)")
             if b"\0" in raw:
-                raise _Refused(f"'{shown}' is not a text file (it contains NUL bytes, line {number})")
+                raise FileRefused(f"'{shown}' is not a text file (it contains NUL bytes, line {number})")
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
-                raise _Refused(f"'{shown}' is not UTF-8 text (line {number} cannot be decoded)") from None
+                raise FileRefused(f"'{shown}' is not UTF-8 text (line {number} cannot be decoded)") from None
             if len(line.rstrip("\r\n")) > max_line:
-                raise _Refused(f"line {number} of '{shown}' is longer than {max_line:,} characters (the limit)")
+                raise FileRefused(f"line {number} of '{shown}' is longer than {max_line:,} characters (the limit)")
             chars += len(line)
             if max_chars is not None and chars > max_chars:
-                raise _Refused(f"'{shown}' has more than {max_chars:,} characters of text; the limit is {max_chars:,}")
+                raise FileRefused(
+                    f"'{shown}' has more than {max_chars:,} characters of text; the limit is {max_chars:,}"
+                )
             yield line
 
 
@@ -146,7 +158,7 @@ def _sdf_records(lines: Iterator[str], shown: str) -> Iterator[tuple[int, str, s
             continue
         size += len(line)
         if size > MAX_MOLECULE_TEXT:
-            raise _Refused(
+            raise FileRefused(
                 f"the record starting on line {start} of '{shown}' is longer than {MAX_MOLECULE_TEXT:,} characters"
             )
         block.append(line)
@@ -200,17 +212,17 @@ def read_molecule_file(
         records = _smi_records(lines, notes) if fmt == "smi" else _sdf_records(lines, shown)
         for line, text, label in records:
             if len(molecules) >= limit:
-                raise _Refused(f"'{shown}' has more than {limit:,} molecules; the limit is {limit:,}")
+                raise FileRefused(f"'{shown}' has more than {limit:,} molecules; the limit is {limit:,}")
             report: MoleculeReport = (
                 check_smiles(text, descriptors=False) if fmt == "smi" else check_molecule(text, "molblock")
             )
             used += len(report.canonical_smiles or "")
             if used > budget:
-                raise _Refused(
+                raise FileRefused(
                     f"the molecules of '{shown}' come to more than {budget:,} characters of SMILES; the limit is {budget:,}"
                 )
             molecules.append(NamedMolecule(report, label, shown, len(molecules) + 1, line))
-    except _Refused as refused:
+    except FileRefused as refused:
         return MoleculeFileReport(False, shown, fmt, error=str(refused), warnings=tuple(notes))
     if not molecules:
         expected = "one SMILES per line" if fmt == "smi" else "MOL records ending in M  END"
@@ -243,7 +255,8 @@ def read_sequence_file(
     """Read every record of a FASTA file, keeping the headers, within limits.
 
     Args:
-        path: The file (.fasta, .fa, .faa, .fna, .ffn, .frn, .fas).
+        path: The file: FASTA (.fasta, .fa, .faa, .fna, .ffn, .frn, .fas), or a structure (.pdb, .ent, .cif,
+            .mmcif), read with ``read_structure`` into one record per chain headed "1ubq.pdb chain A".
         kind: "protein", "dna", "rna" or "auto" (per record), as for ``check_fasta``.
         name: The file name to report (default: the file's own name).
         properties: Compute each record's property card.
@@ -259,21 +272,24 @@ def read_sequence_file(
         ValueError: If ``kind`` is not one of the names above.
     """
     from ._sequences import check_records, validated_kind  # lazy: Biopython only when a file is read
+    from ._structures import STRUCTURE_FORMATS
 
     resolved, shown = _source(path, name)
     validated_kind(kind)
-    if (
-        SEQUENCE_FILE_FORMATS.get(resolved.suffix.lower()) is None
-        and Path(shown).suffix.lower() not in SEQUENCE_FILE_FORMATS
-    ):
-        accepted = ", ".join(SEQUENCE_FILE_FORMATS)
-        return SequenceFileReport(False, shown, "unknown", error=f"'{shown}' is not a FASTA file ({accepted})")
+    suffixes = (resolved.suffix.lower(), Path(shown).suffix.lower())
+    if any(suffix in STRUCTURE_FORMATS for suffix in suffixes):
+        return _structure_sequences(resolved, shown, kind, properties)
+    if not any(suffix in SEQUENCE_FILE_FORMATS for suffix in suffixes):
+        accepted = ", ".join([*SEQUENCE_FILE_FORMATS, *STRUCTURE_FORMATS])
+        return SequenceFileReport(
+            False, shown, "unknown", error=f"'{shown}' is not a FASTA or structure file ({accepted})"
+        )
     chars = MAX_SEQUENCE_TEXT if max_chars is None else max_chars
     limit = MAX_FASTA_RECORDS if max_records is None else max_records
     try:
         lines = _lines(resolved, shown, MAX_SEQUENCE_FILE_BYTES if max_bytes is None else max_bytes, chars, chars)
         records = check_records(lines, kind, properties=properties, echo="", max_records=limit, stop_early=True)
-    except _Refused as refused:
+    except FileRefused as refused:
         return SequenceFileReport(False, shown, "fasta", error=str(refused))
     if records[0].record_count > limit:
         return SequenceFileReport(
@@ -288,3 +304,20 @@ def read_sequence_file(
         which = f"record '{bad.header}'" if bad.header else "the sequence"
         error = f"{which} of '{shown}' is not valid: {bad.error}"
     return SequenceFileReport(bad is None, shown, "fasta", tuple(records), error)
+
+
+def _structure_sequences(path: Path, shown: str, kind: str, properties: bool) -> SequenceFileReport:
+    """One record per polymer chain of a PDB / mmCIF file, headed "<file> chain <id>"."""
+    from ._sequences import check_sequence
+    from ._structures import read_structure
+
+    structure = read_structure(path, name=shown)
+    if not structure.ok:
+        return SequenceFileReport(False, shown, structure.format, error=structure.error, warnings=structure.warnings)
+    records = tuple(
+        check_sequence(chain.fasta, chain.kind if kind == "auto" else kind, properties=properties)
+        for chain in structure.chains
+    )
+    bad = next((record for record in records if not record.ok), None)
+    error = None if bad is None else f"{bad.header} is not a valid sequence: {bad.error}"
+    return SequenceFileReport(bad is None, shown, structure.format, records, error, structure.warnings)

@@ -89,6 +89,17 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "name": "Name",
         "source": "File",
         "record": "Record in the file",
+        # structures
+        "models": "Models",
+        "atoms": "Atoms (first model)",
+        "chains": "Chains",
+        "chain": "Chain",
+        "ligands": "Ligands (HETATM, no water)",
+        "id": "Chain ID",
+        "fasta": "FASTA",
+        "count": "Count",
+        # names
+        "opsin_smiles": "SMILES as written by OPSIN",
         # conformers
         "molblock": "MOL block (3D)",
         "forcefield": "Force field",
@@ -111,7 +122,13 @@ KIND_LABELS: Mapping[tuple[str, str], str] = MappingProxyType(
         ("dna", "molecular_weight"): "Molecular weight, single strand (Da)",
         ("rna", "molecular_weight"): "Molecular weight (Da)",
         ("reaction", "canonical_smiles"): "Reaction SMILES (canonical)",
+        ("name", "source"): "Structure from",
+        ("name", "name"): "Chemical name",
         ("molecule_file", "input"): "File",
+        ("structure", "input"): "File",
+        ("structure", "length"): "Length (residues)",
+        ("structure", "name"): "Ligand",
+        ("structure", "header"): "FASTA header",
         ("sequence_file", "input"): "File",
     }
 )
@@ -128,6 +145,10 @@ _KIND_NAMES = {
     "sdf": "SDF",
     "mol": "MOL file",
     "fasta": "FASTA",
+    "pdb": "PDB",
+    "mmcif": "mmCIF",
+    "structure": "Structure",
+    "name": "Name",
     "molecule_file": "Molecule file",
     "sequence_file": "Sequence file",
 }

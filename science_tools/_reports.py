@@ -13,12 +13,9 @@ from ._schema import ReportMixin
 __all__ = [
     "ConformerReport",
     "InvalidResidue",
-    "MoleculeFileReport",
     "MoleculeReport",
-    "NamedMolecule",
     "ReactionComponent",
     "ReactionReport",
-    "SequenceFileReport",
     "SequenceReport",
     "Span",
 ]
@@ -232,108 +229,4 @@ class ReactionReport(ReportMixin):
         wire = super()._wire_fields()
         for role in ("reactants", "agents", "products"):
             wire[role] = [asdict(component) for component in wire[role]]
-        return wire
-
-
-@dataclass(frozen=True)
-class NamedMolecule(ReportMixin):
-    """A molecule read from a file, with where it came from.
-
-    Attributes:
-        molecule: The ``MoleculeReport`` of the record (a .smi line's SMILES, an SDF/MOL record's MOL block).
-        name: The .smi name column, the SDF/MOL title line, or an SDF ``<Name>``/``<Title>``/``<ID>`` data field;
-            None when the file gives none.
-        source: The file name (no directory).
-        record: 1-based number of the molecule in the file.
-        line: 1-based line on which the record starts.
-    """
-
-    molecule: MoleculeReport
-    name: str | None
-    source: str
-    record: int
-    line: int
-
-    REPORT_KIND: ClassVar[str] = "molecule"
-    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = (
-        "name", "source", "line", "canonical_smiles", "formula", "descriptors", "error", "warnings",
-    )  # fmt: skip
-
-    @property
-    def ok(self) -> bool:
-        """Whether the molecule itself is valid."""
-        return self.molecule.ok
-
-    def provenance(self) -> str:
-        """Where the molecule came from, for prompts, cards and exports.
-
-        Returns:
-            "aspirin (drugs.smi, line 3)" for a line of a SMILES list, "caffeine (caffeine.sdf, record 1)" for an
-            SDF/MOL record; without a name just the part in parentheses.
-        """
-        by_line = self.source.lower().endswith((".smi", ".smiles"))
-        where = f"{self.source}, line {self.line}" if by_line else f"{self.source}, record {self.record}"
-        return f"{self.name} ({where})" if self.name else where
-
-    def _wire_fields(self) -> dict[str, Any]:
-        wire = self.molecule._wire_fields()
-        wire.update(name=self.name, source=self.source, record=self.record, line=self.line)
-        return wire
-
-
-@dataclass(frozen=True)
-class MoleculeFileReport(ReportMixin):
-    """What ``read_molecule_file`` read from a .smi, .sdf or .mol file.
-
-    Attributes:
-        ok: True when the file was read within the limits, held at least one molecule, and every molecule is valid.
-        input: The file name (no directory).
-        format: "smi", "sdf" or "mol".
-        molecules: Every molecule read, valid or not, in file order.
-        error: Why the file was refused, or which record is invalid first ("line 3 of 'x.smi': …").
-        warnings: Non-fatal notes (a header line skipped, …).
-    """
-
-    ok: bool
-    input: str
-    format: str
-    molecules: tuple[NamedMolecule, ...] = ()
-    error: str | None = None
-    warnings: tuple[str, ...] = ()
-
-    REPORT_KIND: ClassVar[str] = "molecule_file"
-    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = ("input", "format", "molecules", "error", "warnings")
-
-    def _wire_fields(self) -> dict[str, Any]:
-        wire = super()._wire_fields()
-        wire["molecules"] = [molecule.to_dict() for molecule in self.molecules]
-        return wire
-
-
-@dataclass(frozen=True)
-class SequenceFileReport(ReportMixin):
-    """What ``read_sequence_file`` read from a FASTA file.
-
-    Attributes:
-        ok: True when the file was read within the limits and every record is a valid sequence.
-        input: The file name (no directory).
-        format: "fasta".
-        records: One ``SequenceReport`` per record, FASTA headers kept, in file order.
-        error: Why the file was refused, or which record is invalid first.
-        warnings: Non-fatal notes.
-    """
-
-    ok: bool
-    input: str
-    format: str
-    records: tuple[SequenceReport, ...] = ()
-    error: str | None = None
-    warnings: tuple[str, ...] = ()
-
-    REPORT_KIND: ClassVar[str] = "sequence_file"
-    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = ("input", "format", "records", "error", "warnings")
-
-    def _wire_fields(self) -> dict[str, Any]:
-        wire = super()._wire_fields()
-        wire["records"] = [record.to_dict() for record in self.records]
         return wire

@@ -194,7 +194,7 @@ def test_bad_fasta_files_get_clear_messages(tmp_path, content, kwargs, message):
 
 
 def test_fasta_file_suffix_and_types(tmp_path):
-    assert "is not a FASTA file" in st.read_sequence_file(write(tmp_path, "x.txt", ">a\nMK\n")).error
+    assert "is not a FASTA or structure file" in st.read_sequence_file(write(tmp_path, "x.txt", ">a\nMK\n")).error
     assert st.read_sequence_file(write(tmp_path, "x.txt", ">a\nMK\n"), name="upload.fa").ok  # the name decides
     with pytest.raises(TypeError):
         st.read_sequence_file(123)

@@ -57,7 +57,8 @@ def test_public_names():
         "tag_for_tokenizer", "tag_spans", "MoleculeReport", "SequenceReport", "ConformerReport", "Span",
         "DESCRIPTOR_NAMES", "LABELS", "LIMITS", "label", "InvalidResidue", "ReactionComponent", "ReactionReport",
         "check_reaction", "check_smiles_or_reaction", "MoleculeFileReport", "NamedMolecule", "SequenceFileReport",
-        "read_molecule_file", "read_sequence_file",
+        "read_molecule_file", "read_sequence_file", "NameReport", "StructureChain", "StructureLigand",
+        "StructureReport", "name_to_structure", "names_to_structures", "opsin_problem", "read_structure",
     }  # fmt: skip
     assert set(st.__all__) == expected
     for name in st.__all__:
@@ -109,6 +110,8 @@ NON_STR_CALLS = {
     "tag_kind": lambda value: st.tag_for_tokenizer("CCO", value),
     "read_molecule_file": st.read_molecule_file,
     "read_sequence_file": st.read_sequence_file,
+    "read_structure": st.read_structure,
+    "name_to_structure": st.name_to_structure,
 }
 
 
@@ -167,3 +170,20 @@ def test_no_text_makes_conformers_raise(text):
 def test_spans_always_slice_their_text(text):
     for span in st.find_spans(text):
         assert text[span.start : span.end] == span.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["read_structure", "read_molecule_file", "read_sequence_file"])
+def test_no_text_makes_readers_raise(name, tmp_path, monkeypatch):
+    """Text with a line break is a pasted structure; without, a path (odd characters included)."""
+    monkeypatch.chdir(tmp_path)  # relative "paths" the fuzzer invents resolve in an empty folder
+    function = getattr(st, name)
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(TEXT)
+    def run(text):
+        report = function(text)
+        assert report.ok in (True, False)
+        json.dumps(report.to_dict(), allow_nan=False)
+
+    run()
