@@ -1,7 +1,7 @@
 """One answer as it streams from a backend, in OpenAI terms: chunk deltas, ``stop`` sequences, finish reason, usage.
 
 ``stop`` applies to the answer text (``content``), not to ``reasoning_content``: the text is cut just before the
-first stop sequence even when the sequence arrives split across deltas (the last ``len(longest stop) - 1``
+first stop sequence to complete, even when the sequence arrives split across deltas (the last ``len(longest stop) - 1``
 characters are held back until they cannot start one), and the caller then cancels generation.
 """
 
@@ -44,10 +44,12 @@ class StopMatcher:
         if self.matched:
             return ""
         self._buffer += text
-        found = [index for index in (self._buffer.find(stop) for stop in self.stops) if index != -1]
+        # The stop sequence that *completes* first wins (as when checking after every token), so the cut does not
+        # depend on how the text was chunked.
+        found = [(index + len(stop), index) for stop in self.stops if (index := self._buffer.find(stop)) != -1]
         if found:
             self.matched = True
-            out, self._buffer = self._buffer[: min(found)], ""
+            out, self._buffer = self._buffer[: min(found)[1]], ""
             return out
         cut = len(self._buffer) - self._hold
         if cut <= 0:
