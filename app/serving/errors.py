@@ -43,11 +43,13 @@ class APIError(Exception):
 
 
 def scrub_paths(message: str, *folders: str) -> str:
-    """``message`` without the server-side folders in it (a file keeps its bare name)."""
-    for folder in (*folders, tempfile.gettempdir()):
+    """``message`` without server-side folders: a file in one keeps its bare name, the folder itself is named."""
+    for folder in folders:
         if folder:
-            message = re.sub(re.escape(folder.rstrip("/")) + r"/(?:[^/\s'\"]+/)*", "", message)
-    return message
+            folder = folder.rstrip("/")
+            message = message.replace(folder + "/", "").replace(folder, "the request's media folder")
+    # Anything else under the temp folder (a backend's own files) keeps only its last component.
+    return re.sub(re.escape(tempfile.gettempdir().rstrip("/")) + r"/(?:[^/\s'\"]+/)*", "", message)
 
 
 def error_response(error: APIError) -> JSONResponse:
@@ -93,7 +95,7 @@ def validation_message(error: ValidationError) -> tuple[str, str | None]:
     others = len({place for place, _ in problems} - {where})
     more = f" (and {others} more problem(s))" if others else ""
     text = " or ".join(same_place)
-    return (f"'{where}': {text}{more}" if where else f"{text}{more}"), where or None
+    return (f"'{where}': {text}{more}" if where else f"the request body: {text}{more}"), where or None
 
 
 async def _api_error(_: Request, error: APIError) -> JSONResponse:

@@ -83,6 +83,7 @@ class Generation:
         self.finished = threading.Event()  # the backend's stream has ended and the media are gone
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
+        self._next_check = 0.0
         slots.enter_line()
         self._thread = threading.Thread(target=self._work, name="serve-generate", daemon=True)
         self._thread.start()
@@ -91,14 +92,20 @@ class Generation:
         self.cancel_event.set()
 
     async def next_event(self, request: Any | None = None) -> Event:
-        """The next event; with a Starlette ``request``, cancel and raise :class:`ClientGone` if it disconnects."""
+        """The next event; with a Starlette ``request``, cancel and raise :class:`ClientGone` if it disconnects.
+
+        The client is checked every :data:`POLL_S` seconds even while events keep coming.
+        """
         while True:
+            if request is not None and self._loop.time() >= self._next_check:
+                self._next_check = self._loop.time() + POLL_S
+                if await request.is_disconnected():
+                    self.cancel()
+                    raise ClientGone
             try:
                 return await asyncio.wait_for(self._queue.get(), POLL_S)
             except TimeoutError:
-                if request is not None and await request.is_disconnected():
-                    self.cancel()
-                    raise ClientGone from None
+                continue
 
     def _emit(self, event: Event) -> None:
         try:

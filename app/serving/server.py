@@ -24,7 +24,7 @@ from app.backends.base import ChatBackend
 from app.config import Limits
 from app.serving.errors import install_error_handlers
 from app.serving.routes import build_router, max_body_bytes
-from app.serving.transport import BodyDeadlineMiddleware, header_deadline_protocol
+from app.serving.transport import BodyGuardMiddleware, header_deadline_protocol
 
 
 __all__ = ["create_app", "serve", "uvicorn_config"]
@@ -47,9 +47,9 @@ def create_app(backend: ChatBackend, limits: Limits | None = None) -> FastAPI:
     body_limit = (f"the request body is larger than the limit of {limits.max_request_body_mb:g} MB "
                   "(max_request_body_mb)")  # fmt: skip
     install_error_handlers(app, body_limit_message=body_limit)
-    app.add_middleware(BodyDeadlineMiddleware, seconds=limits.request_read_timeout_s)
+    app.add_middleware(BodyGuardMiddleware, max_bytes=max_body_bytes(limits), too_large=body_limit,
+                       seconds=limits.request_read_timeout_s)  # fmt: skip
     app.include_router(build_router(backend, limits))
-    logger.debug("serve app built: body limit %d bytes", max_body_bytes(limits))
     return app
 
 

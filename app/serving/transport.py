@@ -1,12 +1,13 @@
-"""Deadlines for slow senders: a client has ``Limits.request_read_timeout_s`` for its headers, and again for its body.
+"""Guards in front of the app: deadlines for slow senders (``Limits.request_read_timeout_s`` for the headers, and
+again for the body) and the declared body size.
 
 uvicorn bounds idle keep-alive connections but not a request that is still arriving: a client that sends half its
 headers, or half its body, and then nothing, would hold its connection for ever. Two guards close that:
 
 * :func:`header_deadline_protocol` — uvicorn's h11 protocol with a timer armed while h11 waits for a request's
   headers; when it fires before they are complete, the connection is closed (there is no request to answer yet).
-* :class:`BodyDeadlineMiddleware` — ASGI middleware; a body that has not fully arrived within the deadline gets a
-  408 in OpenAI's error shape, sent with ``Connection: close``.
+* :class:`BodyGuardMiddleware` — ASGI middleware; a body that has not fully arrived within the deadline gets a
+  408 in OpenAI's error shape, sent with ``Connection: close`` (it also refuses a body declared too large, unread).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import asyncio
 from typing import Any
 
 import h11
+from starlette.datastructures import Headers
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from app.serving.errors import APIError
+from app.serving.errors import APIError, error_response
 
 
-__all__ = ["BodyDeadlineMiddleware", "header_deadline_protocol"]
+__all__ = ["BodyGuardMiddleware", "header_deadline_protocol"]
 
 
 def header_deadline_protocol(seconds: float) -> type[H11Protocol]:
@@ -62,15 +64,22 @@ def header_deadline_protocol(seconds: float) -> type[H11Protocol]:
     return HeaderDeadlineProtocol
 
 
-class BodyDeadlineMiddleware:
-    """Refuse (408) a request whose body has not fully arrived ``seconds`` after its headers."""
+class BodyGuardMiddleware:
+    """Refuse a body declared larger than ``max_bytes`` unread (413), and one not fully arrived ``seconds`` after
+    its headers (408). A body without a declared length is counted by the route's own limit (FastAPI
+    ``max_body_size``) as it streams in; this guard answers the declared case itself so the reply keeps OpenAI's
+    error shape (Starlette's limiter would answer it in plain text)."""
 
-    def __init__(self, app: Any, seconds: float) -> None:
-        self.app, self.seconds = app, seconds
+    def __init__(self, app: Any, *, max_bytes: int, too_large: str, seconds: float) -> None:
+        self.app, self.max_bytes, self.too_large, self.seconds = app, max_bytes, too_large, seconds
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await error_response(APIError(self.too_large, 413, code="request_too_large"))(scope, receive, send)
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.seconds
