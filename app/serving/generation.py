@@ -77,13 +77,14 @@ class Event:
 class Generation:
     """One backend answer on its own thread; consume it with :meth:`next_event`."""
 
-    def __init__(self, backend: ChatBackend, request: BackendRequest, slots: Slots) -> None:
-        self.backend, self.request, self.slots = backend, request, slots
+    def __init__(self, backend: ChatBackend, request: BackendRequest, slots: Slots, *, timeout_s: float) -> None:
+        self.backend, self.request, self.slots, self.timeout_s = backend, request, slots, timeout_s
         self.cancel_event = threading.Event()
         self.finished = threading.Event()  # the backend's stream has ended and the media are gone
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._next_check = 0.0
+        self._deadline = self._loop.time() + timeout_s
         slots.enter_line()
         self._thread = threading.Thread(target=self._work, name="serve-generate", daemon=True)
         self._thread.start()
@@ -94,9 +95,15 @@ class Generation:
     async def next_event(self, request: Any | None = None) -> Event:
         """The next event; with a Starlette ``request``, cancel and raise :class:`ClientGone` if it disconnects.
 
-        The client is checked every :data:`POLL_S` seconds even while events keep coming.
+        The client is checked every :data:`POLL_S` seconds even while events keep coming. An answer still running
+        ``timeout_s`` after the request arrived (waiting for a slot included) is cancelled: the event is then an
+        error, as from the backend.
         """
         while True:
+            if self._loop.time() > self._deadline:
+                self.cancel()
+                message = f"the answer took longer than {self.timeout_s:g} s (request_timeout_s) and was stopped"
+                return Event(error=APIError(message, 504, code="generation_timeout"))
             if request is not None and self._loop.time() >= self._next_check:
                 self._next_check = self._loop.time() + POLL_S
                 if await request.is_disconnected():
@@ -114,9 +121,10 @@ class Generation:
             self.cancel()
 
     def _work(self) -> None:
+        final: Event | None = None
         try:
             if not self.slots.acquire(self.cancel_event):
-                return
+                return  # the client left while waiting for a slot
             try:
                 stream = self.backend.stream_chat(
                     self.request.messages, self.request.params, tools=self.request.tools, cancel=self.cancel_event
@@ -125,9 +133,12 @@ class Generation:
                     self._emit(Event(delta=delta))
             finally:
                 self.slots.release()
-            self._emit(Event())
+            final = Event()
         except BaseException as error:  # noqa: BLE001 - reported to the client by the consumer
-            self._emit(Event(error=error))
+            final = Event(error=error)
         finally:
+            # Media go before the last event is sent, so no answer reaches a client while its files still exist.
             self.request.media.close()
             self.finished.set()
+            if final is not None:
+                self._emit(final)

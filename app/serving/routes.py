@@ -52,6 +52,8 @@ def _parse(body: bytes) -> ChatCompletionRequest:
 
 
 def _as_api_error(error: BaseException, generation: Generation) -> APIError:
+    if isinstance(error, APIError):
+        return error
     folder = generation.request.media.folder or ""
     if isinstance(error, BackendInputError):
         return APIError(scrub_paths(str(error), folder), 400, code="invalid_input")
@@ -140,7 +142,7 @@ def build_router(backend: ChatBackend, limits: Limits) -> APIRouter:
                            param="model", code="model_not_found")  # fmt: skip
         backend_request = await run_in_threadpool(to_backend_request, parsed, backend.info.default_sampling, limits)
         try:
-            generation = Generation(backend, backend_request, slots)
+            generation = Generation(backend, backend_request, slots, timeout_s=limits.request_timeout_s)
         except BaseException:
             backend_request.media.close()
             raise

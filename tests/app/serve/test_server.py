@@ -346,3 +346,15 @@ def test_a_full_waiting_line_is_a_503_that_clients_retry():
     assert statuses.count(200) >= 2 and set(statuses) <= {200, 503}
     busy = [r.json()["error"] for r in results if r.status_code == 503]
     assert busy and all("max_queue_size" in error["message"] and error["type"] == "server_error" for error in busy)
+
+
+def test_an_answer_over_the_request_timeout_is_stopped():
+    backend = FakeBackend(content="word " * 400, delay_s=0.02)
+    with InProcessServer(backend, Limits(request_timeout_s=0.5)) as server:
+        started = time.monotonic()
+        response = _post(server, {"messages": USER})
+        assert response.status_code == 504 and "(request_timeout_s)" in response.json()["error"]["message"]
+        assert time.monotonic() - started < 3.0
+        events = _stream(server, {"messages": USER})
+    assert "(request_timeout_s)" in events[-2]["error"]["message"] and events[-1] == "[DONE]"
+    assert all(call.cancel_requested for call in backend.calls)
