@@ -37,6 +37,10 @@ class Limits:
     max_requests_per_session: int = 1  # a session may have one answer streaming at a time
     concurrency_limit: int = 4  # answers generated at once across all sessions
     request_timeout_s: float = 600.0
+    # serve (the OpenAI-compatible server): bounds checked before a request body is read or parsed
+    max_request_body_mb: float = 64.0  # whole JSON body, base64 media included
+    max_messages_per_request: int = 512
+    request_read_timeout_s: float = 30.0  # time a client has to send its request headers, and again its body
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

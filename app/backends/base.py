@@ -36,6 +36,7 @@ class SamplingParams:
     min_p: float = 0.0
     max_new_tokens: int = 1024
     enable_thinking: bool = True
+    seed: int | None = None  # sampling seed for reproducible answers; None draws a fresh one
 
     @property
     def greedy(self) -> bool:
@@ -75,6 +76,10 @@ class BackendInfo:
 
 class BackendError(RuntimeError):
     """A failure the user should see as a short message (server down, out of memory, bad input)."""
+
+
+class BackendInputError(BackendError):
+    """The request itself cannot be answered as sent (prompt too long, unreadable input): retrying will not help."""
 
 
 class ChatBackend(ABC):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from app.backends.base import BackendError, BackendInfo, ChatBackend, Delta, SamplingParams
+from app.backends.base import BackendError, BackendInfo, BackendInputError, ChatBackend, Delta, SamplingParams
 from app.config import Limits, ModelOptions
 
 
@@ -124,16 +124,16 @@ class TransformersBackend(ChatBackend):
                                   "max_frames": self.limits.max_video_frames},
             )
         except (ValueError, OSError, RuntimeError) as error:
-            raise BackendError(f"the input could not be prepared for the model: {error}") from error
+            raise BackendInputError(f"the input could not be prepared for the model: {error}") from error
         prompt_tokens = int(inputs["input_ids"].shape[-1])
         context = self.info.context_length if hasattr(self, "info") else None
         if context and prompt_tokens + params.max_new_tokens > context:
-            raise BackendError(
+            raise BackendInputError(
                 f"the prompt ({prompt_tokens:,} tokens) plus max new tokens ({params.max_new_tokens:,}) exceeds the "
                 f"model's context of {context:,} tokens; clear the chat or lower max new tokens"
             )
         if prompt_tokens > self.limits.max_prompt_tokens:
-            raise BackendError(
+            raise BackendInputError(
                 f"the prompt is {prompt_tokens:,} tokens, over the limit of {self.limits.max_prompt_tokens:,}; "
                 "clear the chat, shorten the message or attach fewer images/frames"
             )
@@ -168,6 +168,12 @@ class TransformersBackend(ChatBackend):
                       stopping_criteria=StoppingCriteriaList([_make_cancel_criteria(*stops)]))
         if params.greedy:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        elif params.seed is not None:
+            from app.backends.seeded_sampling import seeded_sampling_processors
+
+            # generate's own sampling uses the process-wide RNG that concurrent answers share; see the module.
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None,
+                          logits_processor=seeded_sampling_processors(params))
         else:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
                           min_p=params.min_p or None)

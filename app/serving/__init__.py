@@ -1,4 +1,4 @@
-"""``intern-s1-studio serve``: any chat backend as an OpenAI-compatible HTTP endpoint."""
+"""``intern-s1-studio serve``: any chat backend as an OpenAI-compatible HTTP endpoint (FastAPI + pydantic)."""
 
 from app.serving.server import create_app, serve
 
