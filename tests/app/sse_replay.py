@@ -25,11 +25,20 @@ class ReplayServer:
         piece_bytes: int = 0,
         drop_first: int = 0,
         stall_s: float = 0.0,
+        list_models: bool = True,
+        port: int = 0,
+        cut_before: bytes | None = None,
+        refuse_with: tuple[int, bytes] | None = None,
     ) -> None:
         """``drop_first``: that many requests get the headers and then an empty, closed stream;
-        ``stall_s``: pause after the headers before the first byte."""
+        ``stall_s``: pause after the headers before the first byte; ``list_models``: False answers ``GET /v1/models``
+        with an empty list (as ``transformers serve`` does for a model outside its cache); ``cut_before``: end the
+        (close-delimited) body just before the first occurrence of these bytes, as a dying server would; ``refuse_with``: answer every chat request with this ``(status, body)`` instead."""
         self.payload = (SSE_DIR / sse_file).read_bytes()
+        if cut_before is not None:
+            self.payload = self.payload[: self.payload.index(cut_before)]
         self.owned_by, self.model, self.piece_bytes = owned_by, model, piece_bytes
+        self.list_models, self.refuse_with = list_models, refuse_with
         self.drop_first, self.stall_s = drop_first, stall_s
         self.requests: list[dict] = []
         replay = self
@@ -41,9 +50,8 @@ class ReplayServer:
                 pass
 
             def do_GET(self):
-                body = json.dumps(
-                    {"object": "list", "data": [{"id": replay.model, "object": "model", "owned_by": replay.owned_by}]}
-                ).encode()
+                card = {"id": replay.model, "object": "model", "owned_by": replay.owned_by}
+                body = json.dumps({"object": "list", "data": [card] if replay.list_models else []}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -52,6 +60,13 @@ class ReplayServer:
 
             def do_POST(self):
                 replay.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                if replay.refuse_with is not None:
+                    status, body = replay.refuse_with
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
@@ -65,7 +80,7 @@ class ReplayServer:
                     self.wfile.write(data[start : start + size])
                     self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
