@@ -28,6 +28,7 @@ import httpx2
 import openai
 
 from app.backends.base import BackendError, BackendInfo, ChatBackend, Delta, SamplingParams
+from app.backends.cancel import when_cancelled
 from app.backends.remote_request import DIALECTS, STUDIO_OWNER, chat_request, detect_dialect, to_openai_messages
 from app.backends.remote_stream import DoneWatchingTransport, StreamState, saw_done
 
@@ -167,7 +168,7 @@ class OpenAICompatibleBackend(ChatBackend):
                 return
             stream = self._open(request)
             try:
-                with _CloseOnCancel(stream, cancel):
+                with when_cancelled(cancel, stream.close):
                     yield from self._read(stream, params, cancel)
                 return
             except _NothingReceived as problem:
@@ -232,27 +233,6 @@ class OpenAICompatibleBackend(ChatBackend):
 
     def close(self) -> None:
         self._client.close()
-
-
-class _CloseOnCancel:
-    """Closes the SDK stream when ``cancel`` is set, so a read blocked on the socket ends within ~0.1 s."""
-
-    def __init__(self, stream: openai.Stream, cancel: threading.Event | None) -> None:
-        self._stream, self._cancel, self._done = stream, cancel, threading.Event()
-
-    def __enter__(self) -> _CloseOnCancel:
-        if self._cancel is not None:
-            threading.Thread(target=self._watch, name="openai-cancel-watch", daemon=True).start()
-        return self
-
-    def _watch(self) -> None:
-        while not self._done.is_set():
-            if self._cancel is not None and self._cancel.wait(0.05):
-                self._stream.close()
-                return
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
 
 
 def _wait(seconds: float, cancel: threading.Event | None) -> bool:

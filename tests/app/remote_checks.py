@@ -4,6 +4,8 @@ The schema is the installed ``openai`` SDK's own: the fields of ``CompletionCrea
 content-part ``TypedDict`` — nothing hand-listed here.
 """
 
+import threading
+import time
 from typing import Any
 
 from openai.types.chat import (
@@ -21,7 +23,7 @@ from openai.types.chat.completion_create_params import CompletionCreateParamsStr
 from app.backends.base import SamplingParams
 
 
-__all__ = ["OPENAI_REQUEST_FIELDS", "assert_openai_schema", "collect_answer"]
+__all__ = ["OPENAI_REQUEST_FIELDS", "assert_openai_schema", "collect_answer", "stop_after"]
 
 
 def _fields(typed_dict: Any) -> frozenset[str]:
@@ -50,6 +52,19 @@ def collect_answer(backend, messages, params=SamplingParams(), **kwargs) -> dict
         else:
             out[delta.kind].append(delta.data)
     return out
+
+
+def stop_after(backend, messages, params, pieces: int, kinds=("content",)) -> tuple[int, float]:
+    """Stream, press Stop once ``pieces`` deltas of ``kinds`` arrived; return how many came and the seconds from
+    Stop to the end of the stream."""
+    cancel = threading.Event()
+    seen, stopped_at = 0, None
+    for delta in backend.stream_chat(messages, params, cancel=cancel):
+        seen += delta.kind in kinds
+        if seen == pieces and stopped_at is None:
+            cancel.set()
+            stopped_at = time.monotonic()
+    return seen, time.monotonic() - (stopped_at or time.monotonic())
 
 
 def _outside(keys, allowed, where: str) -> list[str]:

@@ -10,7 +10,24 @@ from pathlib import Path
 SSE_DIR = Path(__file__).resolve().parent / "fixtures" / "sse"
 
 
-class ReplayServer:
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 (``port`` 0: any free one), served from a daemon thread inside a ``with`` block."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ReplayServer(LoopbackServer):
     """Serve ``GET /v1/models`` (``owned_by`` = the dialect) and replay ``sse_file`` for every chat request.
 
     ``piece_bytes`` cuts the byte stream into pieces of that size (also mid-line), flushed one by one.
@@ -80,14 +97,4 @@ class ReplayServer:
                     self.wfile.write(data[start : start + size])
                     self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "ReplayServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler, port)

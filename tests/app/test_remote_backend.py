@@ -7,12 +7,11 @@ lmdeploy, no parsers), retries before the first text, errors, Stop. The tests ag
 
 import base64
 import io
-import threading
 import time
 
 import pytest
 from PIL import Image
-from remote_checks import assert_openai_schema, collect_answer
+from remote_checks import assert_openai_schema, collect_answer, stop_after
 from serving import ServerProcess, free_port
 from sse_replay import ReplayServer
 
@@ -87,16 +86,9 @@ def test_history_with_environment_turn_and_tool_call(server):
 
 def test_stop_ends_the_stream_quickly(slow_server):
     backend = OpenAICompatibleBackend(slow_server.url)
-    cancel = threading.Event()
-    pieces = 0
     started = time.monotonic()
-    for delta in backend.stream_chat([{"role": "user", "content": "long"}], SamplingParams(), cancel=cancel):
-        pieces += delta.kind == "content"
-        if pieces == 3:
-            cancel.set()
-            stopped_at = time.monotonic()
-    assert pieces == 3
-    assert time.monotonic() - stopped_at < 1.0
+    pieces, after_stop = stop_after(backend, [{"role": "user", "content": "long"}], SamplingParams(), pieces=3)
+    assert pieces == 3 and after_stop < 1.0
     assert time.monotonic() - started < 5.0  # the whole answer would take > 10 s
 
 
@@ -319,17 +311,10 @@ def test_tiny_checkpoint_served_over_loopback(tiny_server, tmp_path):
 
 def test_tiny_checkpoint_stop_mid_answer(tiny_server):
     backend = OpenAICompatibleBackend(tiny_server.url)
-    cancel = threading.Event()
-    pieces = 0
-    for delta in backend.stream_chat(
-        [{"role": "user", "content": "Tell me a long story."}],
-        SamplingParams(enable_thinking=False, max_new_tokens=400),
-        cancel=cancel,
-    ):
-        pieces += delta.kind in ("content", "reasoning")
-        if pieces == 2:
-            cancel.set()
-    assert pieces == 2
+    story = [{"role": "user", "content": "Tell me a long story."}]
+    params = SamplingParams(enable_thinking=False, max_new_tokens=400)
+    pieces, after_stop = stop_after(backend, story, params, pieces=2, kinds=("content", "reasoning"))
+    assert pieces == 2 and after_stop < 1.0
     # the server is still fine for the next request
     assert collect_answer(
         backend, [{"role": "user", "content": "hi"}], SamplingParams(enable_thinking=False, max_new_tokens=3)
@@ -453,3 +438,14 @@ def test_refusals_become_short_messages_with_the_servers_reason(status, body, me
         with pytest.raises(BackendError, match=message):
             collect_answer(backend, [{"role": "user", "content": "hi"}])
     assert len(replay.requests) == requests  # the SDK retries only what may succeed later
+
+
+def test_a_malformed_chunk_is_named(tmp_path, monkeypatch):
+    import sse_replay
+
+    (tmp_path / "bad.txt").write_text('data: {"choices": [{"delta": {"content": "Hi"}}]}\n\ndata: {"choices": [\n\n')
+    monkeypatch.setattr(sse_replay, "SSE_DIR", tmp_path)
+    with ReplayServer("bad.txt", "vllm") as replay:
+        backend = OpenAICompatibleBackend(replay.url)
+        with pytest.raises(BackendError, match="the server sent a malformed stream chunk"):
+            collect_answer(backend, [{"role": "user", "content": "hi"}], SamplingParams(enable_thinking=False))

@@ -6,12 +6,9 @@ server) answers "Water is wet." and stops; "thinker" (Qwen3, whose ``<think>`` b
 model (empty cache), checks request fields strictly (HTTP 422 for unknown ones) and sends no ``[DONE]``.
 """
 
-import threading
-import time
-
 import pytest
 from PIL import Image
-from remote_checks import assert_openai_schema, collect_answer
+from remote_checks import assert_openai_schema, collect_answer, stop_after
 from scripted_checkpoint import PLAIN_SCRIPT, THINKER_SCRIPT, build_scripted_lm
 from serving import free_port
 from transformers_serve import RecordingProxy, TransformersServe
@@ -108,15 +105,8 @@ def test_an_engine_dialect_is_refused_with_the_servers_reason(server, checkpoint
 
 def test_stop_mid_answer_ends_the_stream_quickly(server, checkpoints):
     backend = OpenAICompatibleBackend(server.url, served_model=checkpoints["thinker"])
-    cancel = threading.Event()
-    pieces = 0
-    for delta in backend.stream_chat(QUESTION, SamplingParams(max_new_tokens=4000), cancel=cancel):
-        pieces += delta.kind == "content"
-        if pieces == 3:
-            cancel.set()
-            stopped_at = time.monotonic()
-    assert pieces == 3
-    assert time.monotonic() - stopped_at < 1.0
+    pieces, after_stop = stop_after(backend, QUESTION, SamplingParams(max_new_tokens=4000), pieces=3)
+    assert pieces == 3 and after_stop < 1.0
     # the server is fine for the next request
     assert collect_answer(backend, QUESTION, SamplingParams(max_new_tokens=6))["content"] == "Water"
 

@@ -12,13 +12,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from serving import ServerProcess
+from sse_replay import LoopbackServer
 
 
 __all__ = ["RecordingProxy", "TransformersServe"]
@@ -26,20 +27,17 @@ __all__ = ["RecordingProxy", "TransformersServe"]
 _HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive"}
 
 
-class TransformersServe:
-    """One ``transformers serve`` process on ``port``; ``start()`` waits until ``/health`` answers.
+class TransformersServe(ServerProcess):
+    """One ``transformers serve`` process on ``port``; ``start()`` waits until ``/health`` answers (``url``,
+    ``kill()`` and ``stop()`` as for our own ``serve``).
 
     Its output goes to a log file next to ``hub_cache`` (quoted when it fails to start).
     """
 
     def __init__(self, port: int, hub_cache: Path) -> None:
-        self.port, self.hub_cache = port, hub_cache
+        super().__init__(port)
+        self.hub_cache = hub_cache
         self.log = hub_cache.parent / f"transformers-serve-{port}.log"
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120.0) -> "TransformersServe":
         command = [sys.executable, "-m", "transformers.cli.transformers", "serve", "--host", "127.0.0.1",
@@ -51,33 +49,20 @@ class TransformersServe:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"transformers serve exited ({self.process.returncode}): {self._stderr_tail()}")
+                raise RuntimeError(f"transformers serve exited ({self.process.returncode}): {self._log_tail()}")
             try:
                 if httpx.get(self.url + "/health", timeout=1.0).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
         self.kill()
-        raise RuntimeError(f"transformers serve did not become healthy in {timeout:g} s: {self._stderr_tail()}")
+        raise RuntimeError(f"transformers serve did not become healthy in {timeout:g} s: {self._log_tail()}")
 
-    def _stderr_tail(self) -> str:
+    def _log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-class RecordingProxy:
+class RecordingProxy(LoopbackServer):
     """A loopback HTTP proxy to ``upstream`` that keeps the JSON body of every POST in ``bodies``."""
 
     def __init__(self, upstream: str) -> None:
@@ -120,14 +105,4 @@ class RecordingProxy:
                 finally:
                     connection.close()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "RecordingProxy":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
