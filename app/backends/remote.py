@@ -120,15 +120,20 @@ class OpenAICompatibleBackend(ChatBackend):
             BackendError: the server is down, or lists no model while none was named with ``served_model``.
         """
         try:
-            models = list(self._client.models.list().data)
+            models = [model for model in self._client.models.list().data if getattr(model, "id", None)]
         except openai.APIStatusError as error:
-            if self._served_model is None:
+            if error.status_code not in (404, 405):
                 raise _user_error(error, self.base_url) from error
-            models = []  # a server without /v1/models: the named model is used as it is
+            if self._served_model is None:
+                raise BackendError(
+                    f"the server at {self.base_url} has no model list (GET /v1/models: HTTP {error.status_code}): "
+                    "name the model with --served-model"
+                ) from error
+            models = []  # the named model is used as it is, in the generic dialect
         except openai.APIError as error:
             raise _user_error(error, self.base_url) from error
-        except ValueError as error:  # a body that is not a model list
-            raise BackendError(f"{self.base_url}/v1/models did not return a model list") from error
+        except (ValueError, TypeError, AttributeError) as error:  # the SDK's parse of a body that is no model list
+            raise BackendError(f"{self.base_url}/v1/models did not return a model list ({error})") from error
         if not models and self._served_model is None:
             raise BackendError(
                 f"the server at {self.base_url} lists no model on GET /v1/models (transformers serve, for one, lists "
@@ -188,7 +193,7 @@ class OpenAICompatibleBackend(ChatBackend):
         try:
             return self._client.chat.completions.create(**request)
         except openai.APIError as error:
-            raise _user_error(error, self.base_url) from error
+            raise _user_error(error, self.base_url, self._client.timeout) from error
 
     def _read(self, stream: openai.Stream, params: SamplingParams, cancel: threading.Event | None) -> Iterator[Delta]:
         inline = self.inline_reasoning
@@ -271,13 +276,16 @@ def _transport_problem(error: openai.APIConnectionError, timeout: Any) -> str:
     return f"{type(cause).__name__}: {cause}" if cause is not None else error.message
 
 
-def _user_error(error: openai.APIError, base_url: str) -> BackendError:
-    """Our short message for a failed request, from the SDK's typed error."""
+def _user_error(error: openai.APIError, base_url: str, timeout: Any = None) -> BackendError:
+    """Our short message for a failed request, from the SDK's typed error (``timeout``: the client's limits)."""
     attempts = _attempts(error)
     down = f"the model server at {base_url} is not answering after {attempts} attempt(s)"
     hint = "Is it running? (see README: serving recipes)"
     if isinstance(error, openai.APITimeoutError):
-        return BackendError(f"{down}: no answer in time. {hint}")
+        limits = (
+            f" (connect {timeout.connect:g} s, then {timeout.read:g} s for the answer to start)" if timeout else ""
+        )
+        return BackendError(f"{down}: no answer in time{limits}. {hint}")
     if isinstance(error, openai.APIConnectionError):
         return BackendError(f"{down}: cannot connect ({_transport_problem(error, None)}). {hint}")
     if isinstance(error, openai.APIStatusError):

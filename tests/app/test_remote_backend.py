@@ -449,3 +449,35 @@ def test_a_malformed_chunk_is_named(tmp_path, monkeypatch):
         backend = OpenAICompatibleBackend(replay.url)
         with pytest.raises(BackendError, match="the server sent a malformed stream chunk"):
             collect_answer(backend, [{"role": "user", "content": "hi"}], SamplingParams(enable_thinking=False))
+
+
+def test_a_server_that_never_starts_answering_times_out_clearly():
+    with ReplayServer("lmdeploy.txt", "lmdeploy", stall_headers_s=1.5) as replay:
+        backend = OpenAICompatibleBackend(replay.url, timeout=0.3, max_retries=0)
+        with pytest.raises(
+            BackendError, match=r"not answering after 1 attempt\(s\): no answer in time \(connect 5 s, "
+        ):
+            collect_answer(backend, [{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        ((404, b'{"detail": "Not Found"}'), r"has no model list \(GET /v1/models: HTTP 404\): name the model with --served-model"),
+        ((200, b"<html>a login page</html>"), r"/v1/models did not return a model list"),
+        ((200, b'{"data": [{"object": "model"}]}'), r"lists no model on GET /v1/models"),
+        ((401, b'{"error": {"message": "invalid api key"}}'), r"rejected the request \(HTTP 401: invalid api key\)"),
+    ],
+)  # fmt: skip
+def test_model_discovery_problems_are_explained(reply, message):
+    with ReplayServer("plain_answer.txt", "vllm", models_reply=reply) as replay:
+        backend = OpenAICompatibleBackend(replay.url, max_retries=0)
+        with pytest.raises(BackendError, match=message):
+            collect_answer(backend, [{"role": "user", "content": "hi"}])
+
+
+def test_a_server_without_a_model_list_works_once_the_model_is_named():
+    with ReplayServer("plain_answer.txt", "vllm", models_reply=(404, b"")) as replay:
+        backend = OpenAICompatibleBackend(replay.url, served_model="m", max_retries=0)
+        answer = collect_answer(backend, [{"role": "user", "content": "hi"}], SamplingParams(enable_thinking=False))
+    assert answer["content"] == "Water is wet." and backend.dialect == "generic"
