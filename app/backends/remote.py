@@ -95,6 +95,9 @@ class OpenAICompatibleBackend(ChatBackend):
             api_key=api_key or "EMPTY",
             max_retries=max_retries,
             timeout=openai.Timeout(timeout, connect=connect_timeout),
+            # The SDK would add the user's OpenAI organisation and project ids from the environment: not for
+            # someone else's server.
+            default_headers={"OpenAI-Organization": openai.Omit(), "OpenAI-Project": openai.Omit()},
             # A reverse proxy between us and the engine is fine; an environment proxy for loopback is not.
             http_client=openai.DefaultHttpxClient(
                 transport=DoneWatchingTransport(httpx2.HTTPTransport()), trust_env=False

@@ -30,7 +30,7 @@ class LoopbackServer:
 class ReplayServer(LoopbackServer):
     """Serve ``GET /v1/models`` (``owned_by`` = the dialect) and replay ``sse_file`` for every chat request.
 
-    Every chat request body is kept in ``requests``.
+    Every chat request body is kept in ``requests``, its headers in ``request_headers``.
     """
 
     def __init__(
@@ -72,6 +72,7 @@ class ReplayServer(LoopbackServer):
         self.stall_headers_s = stall_headers_s
         self.drop_first, self.stall_s = drop_first, stall_s
         self.requests: list[dict] = []
+        self.request_headers: list[dict[str, str]] = []
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,6 +93,7 @@ class ReplayServer(LoopbackServer):
 
             def do_POST(self):
                 replay.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                replay.request_headers.append(dict(self.headers))
                 time.sleep(replay.stall_headers_s)
                 if replay.refuse_with is not None:
                     status, body = replay.refuse_with

@@ -481,3 +481,14 @@ def test_a_server_without_a_model_list_works_once_the_model_is_named():
         backend = OpenAICompatibleBackend(replay.url, served_model="m", max_retries=0)
         answer = collect_answer(backend, [{"role": "user", "content": "hi"}], SamplingParams(enable_thinking=False))
     assert answer["content"] == "Water is wet." and backend.dialect == "generic"
+
+
+def test_only_our_key_goes_to_the_server(monkeypatch):
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-private")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-private")
+    with ReplayServer("plain_answer.txt", "vllm") as replay:
+        collect_answer(OpenAICompatibleBackend(replay.url, api_key="sk-local"), [{"role": "user", "content": "hi"}])
+    (headers,) = replay.request_headers
+    sent = {key.lower(): value for key, value in headers.items()}
+    assert sent["authorization"] == "Bearer sk-local"
+    assert "openai-organization" not in sent and "openai-project" not in sent
