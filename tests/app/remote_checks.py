@@ -19,11 +19,12 @@ from openai.types.chat import (
     ChatCompletionUserMessageParam,
 )
 from openai.types.chat.completion_create_params import CompletionCreateParamsStreaming
+from PIL import Image
 
 from app.backends.base import SamplingParams
 
 
-__all__ = ["OPENAI_REQUEST_FIELDS", "assert_openai_schema", "collect_answer", "stop_after"]
+__all__ = ["OPENAI_REQUEST_FIELDS", "assert_openai_schema", "collect_answer", "stop_after", "write_png"]
 
 
 def _fields(typed_dict: Any) -> frozenset[str]:
@@ -41,6 +42,13 @@ _PART_FIELDS = {
     "text": _fields(ChatCompletionContentPartTextParam),
     "image_url": _fields(ChatCompletionContentPartImageParam),
 }
+
+
+def write_png(directory) -> Any:
+    """A 32 x 16 red PNG in ``directory``; returns its path."""
+    path = directory / "red.png"
+    Image.new("RGB", (32, 16), "red").save(path)
+    return path
 
 
 def collect_answer(backend, messages, params=SamplingParams(), **kwargs) -> dict[str, Any]:

@@ -7,8 +7,7 @@ model (empty cache), checks request fields strictly (HTTP 422 for unknown ones) 
 """
 
 import pytest
-from PIL import Image
-from remote_checks import assert_openai_schema, collect_answer, stop_after
+from remote_checks import assert_openai_schema, collect_answer, stop_after, write_png
 from scripted_checkpoint import PLAIN_SCRIPT, THINKER_SCRIPT, build_scripted_lm
 from serving import free_port
 from transformers_serve import RecordingProxy, TransformersServe
@@ -71,8 +70,7 @@ def test_an_answer_without_thinking_is_never_hidden(server, checkpoints):
 
 
 def test_generic_dialect_sends_only_openai_schema_fields(server, checkpoints, tmp_path):
-    picture = tmp_path / "red.png"
-    Image.new("RGB", (8, 8), "red").save(picture)
+    picture = write_png(tmp_path)
     call = {"name": "check_smiles", "parameters": {"smiles": "CCO"}}
     history = [
         {"role": "system", "content": "You are a chemist."},
