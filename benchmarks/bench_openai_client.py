@@ -1,17 +1,22 @@
-"""B7 — our OpenAI-compatible backend vs the ``openai`` SDK reading the same loopback SSE stream.
+"""B7 — our remote backend vs the bare ``openai`` SDK reading the same loopback SSE stream.
 
-A loopback server (in this process, one thread per request) replays three dialects: vLLM (``delta.reasoning``,
-structured ``tool_calls``), lmdeploy (``delta.reasoning_content``) and a server without parsers (``…</think>``
-and the InternLM action block inline in the content, markers cut across chunks — the vLLM #57490 case), plus an
-``include_usage`` tail. Metrics (medians over repeats):
+Our backend is itself built on the SDK (``app/backends/remote.py``), so the figures are what it adds on top: the
+request building, the chunk → delta state, the inline ``<think>`` / action splitter, the cancel watcher.
+
+A loopback server (in this process, one thread per request) replays four dialects: vLLM (``delta.reasoning``,
+structured ``tool_calls``), lmdeploy (``delta.reasoning_content``), a server without parsers (``…</think>``
+and the InternLM action block inline in the content, markers cut across chunks — the vLLM #57490 case), and a
+generic server in the ``transformers serve`` style (``reasoning_content``, no ``[DONE]``, the usage on the finish
+chunk); the others end with an ``include_usage`` tail and ``[DONE]``. Metrics (medians over repeats):
 
 * ``b7_ttft_*``: time from the call to the first reasoning/answer text; ours includes building the request
-  (data URLs etc.) and the splitter; the SDK gives raw chunks only.
+  (data URLs etc.) and the splitter; the SDK gives raw chunks only. ``added_ms`` = ours − SDK.
 * ``b7_chunk_cost_*``: wall time per chunk on an unthrottled stream (client-side cost of reading a chunk).
-* ``b7_concurrent_*``: N streams at a fixed chunk rate; wall time vs one stream (1.0 = no backlog).
+* ``b7_concurrent_*``: N streams at 500 chunks/s each, wall time of all (≈ one stream's length = no backlog).
 
-``outputs_identical``: our reasoning / answer / tool-call split equals the generator's ground truth, and the SDK's
-concatenated raw text equals the text the server sent.
+Times: lower is better, so ``ratio`` = SDK / ours (> 1: ours faster). ``outputs_identical`` (the split parity):
+our reasoning / answer / tool-call split equals the generator's ground truth, and the SDK's concatenated raw text
+equals the text the server sent.
 
 Usage: ``python benchmarks/bench_openai_client.py [--quick]`` — one JSON object per line.
 """
@@ -51,7 +56,7 @@ def _script(dialect: str, words: int) -> tuple[list[dict], dict]:
         raw = "".join(reasoning) + "\n</think>\n\n" + "".join(content) + action
         # cut every 5 characters so each marker is split somewhere
         return [{"content": raw[i : i + 5]} for i in range(0, len(raw), 5)], truth
-    field = "reasoning" if dialect == "vllm" else "reasoning_content"
+    field = "reasoning" if dialect == "vllm" else "reasoning_content"  # lmdeploy and generic
     deltas = [{field: piece} for piece in reasoning] + [{"content": piece} for piece in content]
     deltas.append({"tool_calls": [{"index": 0, "id": "call_0", "type": "function",
                                    "function": {"name": "check_smiles", "arguments": json.dumps(CALL["parameters"])}}]})  # fmt: skip
@@ -85,9 +90,15 @@ class _Server:
                     self.wfile.flush()
                     if server.interval_s and index + 1 < len(deltas):
                         time.sleep(server.interval_s)
-                usage = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"], "choices": [],
-                         "usage": {"prompt_tokens": 5, "completion_tokens": len(deltas), "total_tokens": 5 + len(deltas)}}  # fmt: skip
-                self.wfile.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
+                usage = {"prompt_tokens": 5, "completion_tokens": len(deltas), "total_tokens": 5 + len(deltas)}
+                if body["model"] == "generic":  # transformers serve: usage on the finish chunk, no [DONE]
+                    tail = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage}  # fmt: skip
+                    self.wfile.write(f"data: {json.dumps(tail)}\n\n".encode())
+                else:
+                    tail = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                            "choices": [], "usage": usage}  # fmt: skip
+                    self.wfile.write(f"data: {json.dumps(tail)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
                 self.close_connection = True
 
@@ -98,8 +109,8 @@ class _Server:
 
 def _backend(url: str, dialect: str) -> OpenAICompatibleBackend:
     # one long-lived backend per dialect, as the app holds one (the SDK peer also reuses one client)
-    return OpenAICompatibleBackend(url, served_model=dialect, dialect="lmdeploy" if dialect == "lmdeploy" else "vllm",
-                                   inline_reasoning=True)  # fmt: skip
+    engine = {"inline": "vllm", "vllm": "vllm", "lmdeploy": "lmdeploy", "generic": "generic"}[dialect]
+    return OpenAICompatibleBackend(url, served_model=dialect, dialect=engine, inline_reasoning=True)
 
 
 def _ours(backend: OpenAICompatibleBackend) -> tuple[float, float, dict]:
@@ -148,7 +159,7 @@ def main() -> None:
     repeats, words = (5, 50) if args.quick else (20, 200)
     server = _Server(words)
     client = openai.OpenAI(base_url=server.url + "/v1", api_key="EMPTY", max_retries=0)
-    backends = {dialect: _backend(server.url, dialect) for dialect in ("vllm", "lmdeploy", "inline")}
+    backends = {dialect: _backend(server.url, dialect) for dialect in ("vllm", "lmdeploy", "inline", "generic")}
     for dialect, backend in backends.items():
         _, truth = _script(dialect, words)
         ours_runs, peer_runs, identical = [], [], True
@@ -162,11 +173,12 @@ def main() -> None:
         chunks = len(_script(dialect, words)[0]) + 1
         ours_ttft = statistics.median(t for t, _ in ours_runs) * 1000
         peer_ttft = statistics.median(t for t, _ in peer_runs) * 1000
-        emit_row(f"b7_ttft_{dialect}", ours_ttft, peer_ttft, "ms", identical, added_ms=round(ours_ttft - peer_ttft, 3))
+        emit_row(f"b7_ttft_{dialect}", ours_ttft, peer_ttft, "ms", identical, higher_is_better=False,
+                 added_ms=round(ours_ttft - peer_ttft, 3))  # fmt: skip
         ours_chunk = statistics.median(t for _, t in ours_runs) / chunks * 1000
         peer_chunk = statistics.median(t for _, t in peer_runs) / chunks * 1000
-        emit_row(f"b7_chunk_cost_{dialect}", ours_chunk, peer_chunk, "ms/chunk", identical,
-             added_ms_per_chunk=round(ours_chunk - peer_chunk, 4), chunks=chunks)  # fmt: skip
+        emit_row(f"b7_chunk_cost_{dialect}", ours_chunk, peer_chunk, "ms/chunk", identical, higher_is_better=False,
+                 added_ms_per_chunk=round(ours_chunk - peer_chunk, 4), chunks=chunks)  # fmt: skip
     # N concurrent streams at 500 chunks/s each: does the client keep up?
     server.interval_s = 0.002
     for streams in (1, 4, 16):
@@ -195,7 +207,8 @@ def main() -> None:
             thread.join()
         peer_wall = time.perf_counter() - start
         identical = all(split == _script("vllm", words)[1] for _, _, split in results)
-        emit_row(f"b7_concurrent_{streams}", wall, peer_wall, "s", identical, streams=streams, chunk_rate_per_s=500)
+        emit_row(f"b7_concurrent_{streams}", wall, peer_wall, "s", identical, higher_is_better=False, streams=streams,
+                 chunk_rate_per_s=500)  # fmt: skip
 
 
 if __name__ == "__main__":

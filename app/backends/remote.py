@@ -1,201 +1,48 @@
-"""A chat backend that talks to an OpenAI-compatible server: lmdeploy, vLLM, SGLang or ``intern-s1-studio serve``.
+"""A chat backend that talks to an OpenAI-compatible server through the official ``openai`` SDK.
 
-The three engines differ in small ways (``../shared/docs/performance.md`` §1.2) and this module hides them:
+Servers: lmdeploy, vLLM, SGLang, ``intern-s1-studio serve``, ``transformers serve`` or any other that speaks the
+chat-completions API. What is sent to which is in ``app/backends/remote_request.py`` (the ``generic`` dialect sends
+only OpenAI schema fields); how their streams are read is in ``app/backends/remote_stream.py``.
 
-* thinking switch — lmdeploy reads a top-level ``enable_thinking``; vLLM and SGLang read
-  ``chat_template_kwargs.enable_thinking``;
-* reasoning — ``delta.reasoning_content`` (lmdeploy, SGLang), ``delta.reasoning`` (vLLM since late 2025) or, when the
-  server runs no reasoning parser, inline in the content up to ``</think>``;
-* tool calls — ``delta.tool_calls`` when the server runs the InternLM tool parser, otherwise the raw
-  ``<|action_start|>`` blocks in the content (split markers included, vLLM #57490); the final text is re-parsed too.
+The SDK does the HTTP work: ``chat.completions.create(stream=True)``, engine fields in ``extra_body``, its own
+``max_retries`` (connection errors, timeouts, 408/409/429/5xx, with exponential backoff and ``Retry-After``) and
+``timeout``, typed errors, ``Stream.close()`` to cancel. Its retries all happen before the response is returned, so
+none can repeat text; this module adds one more kind, equally safe: a stream that closes or stalls before it has
+produced any text is asked again (``max_retries`` times, ``backoff_s`` doubling). Once text went out, a failure is
+reported as an incomplete answer, never retried. The SDK's typed errors become the short messages of
+:class:`BackendError` (server down, request rejected with the server's own reason, answer cut off).
 
-Requests are retried with exponential backoff only before the first chunk arrives (a retry later would repeat text).
+Stop: a watcher thread closes the SDK stream when ``cancel`` is set, so a blocked read ends within ~0.1 s. (A
+Stop during the SDK's own backoff between connection attempts waits for that attempt, at most a few seconds.)
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import mimetypes
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Literal
 
-import httpx
+import httpx2
+import openai
 
 from app.backends.base import BackendError, BackendInfo, ChatBackend, Delta, SamplingParams
-from app.backends.stream_parser import ACTION_END, PLUGIN, StreamSplitter, parse_action
+from app.backends.cancel import when_cancelled
+from app.backends.remote_request import DIALECTS, STUDIO_OWNER, chat_request, detect_dialect, to_openai_messages
+from app.backends.remote_stream import DoneWatchingTransport, StreamState, saw_done
 
 
 __all__ = ["DIALECTS", "OpenAICompatibleBackend", "detect_dialect", "to_openai_messages"]
 
 logger = logging.getLogger(__name__)
 
-Dialect = Literal["auto", "lmdeploy", "vllm", "sglang"]
-DIALECTS = ("auto", "lmdeploy", "vllm", "sglang")
-_RETRY_STATUS = {408, 429, 500, 502, 503, 504}
-_ROLE_FOR_SERVER = {"environment": "tool"}  # Intern-S1's tool-result turn is the OpenAI "tool" role on the wire
-
-
-def detect_dialect(owned_by: str | None) -> str:
-    """Guess the engine from ``/v1/models`` ``owned_by`` ("lmdeploy", "vllm", "sglang"; ours speaks lmdeploy)."""
-    owner = (owned_by or "").lower()
-    for name in ("vllm", "sglang", "lmdeploy"):
-        if name in owner:
-            return name
-    if "intern-s1-studio" in owner:
-        return "lmdeploy"
-    return "auto"
-
-
-def _data_url(path: str, default_mime: str) -> str:
-    file = Path(path)
-    try:
-        payload = file.read_bytes()
-    except OSError as error:
-        raise BackendError(f"could not read the attached file '{file.name}': {error.strerror or error}") from error
-    mime = mimetypes.guess_type(file.name)[0] or default_mime
-    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
-
-
-def _media_url(item: dict[str, Any], kind: str) -> str:
-    source = item.get("url") or item.get("path")
-    if not isinstance(source, str) or not source:
-        raise BackendError(f"a {kind} item has neither 'path' nor 'url'")
-    if source.startswith(("data:", "http://", "https://")):
-        return source
-    return _data_url(source, "image/png" if kind == "image" else "video/mp4")
-
-
-def _content_part(item: dict[str, Any]) -> dict[str, Any]:
-    kind = item.get("type")
-    if kind == "text":
-        return {"type": "text", "text": str(item.get("text", ""))}
-    if kind == "image":
-        return {"type": "image_url", "image_url": {"url": _media_url(item, "image")}}
-    if kind == "video":
-        # vLLM (PR #21671) and SGLang document this part type for Intern-S1; lmdeploy follows the same shape.
-        return {"type": "video_url", "video_url": {"url": _media_url(item, "video")}}
-    if kind in ("image_url", "video_url"):  # already in wire format
-        return item
-    raise BackendError(f"unsupported content item type {kind!r} (expected text, image or video)")
-
-
-def to_openai_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Convert backend messages (paths, ``environment`` turns) into OpenAI chat messages (data URLs, ``tool``)."""
-    converted = []
-    for message in messages:
-        role = message.get("role")
-        if role not in ("system", "user", "assistant", "environment", "tool"):
-            raise BackendError(f"unsupported message role {role!r}")
-        content = message.get("content", "")
-        out: dict[str, Any] = {"role": _ROLE_FOR_SERVER.get(role, role)}
-        if isinstance(content, str):
-            out["content"] = content
-        elif isinstance(content, list):
-            out["content"] = [_content_part(item) for item in content]
-        else:
-            raise BackendError(f"message content must be a string or a list of items, got {type(content).__name__}")
-        if role == "assistant" and message.get("reasoning_content"):
-            out["reasoning_content"] = message["reasoning_content"]
-        for key in ("tool_calls", "tool_call_id", "name"):
-            if key in message:
-                out[key] = message[key]
-        converted.append(out)
-    return converted
-
-
-def _error_text(response: httpx.Response) -> str:
-    """The server's own explanation, whichever of the usual JSON shapes it uses."""
-    try:
-        body = json.loads(response.read() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError, httpx.HTTPError):
-        return response.reason_phrase or ""
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict):
-            return str(error.get("message") or error.get("detail") or error)
-        if body.get("message") or body.get("detail"):
-            return str(body.get("message") or body.get("detail"))
-        return str(error)
-    return str(body)
-
-
-class _Cancelled(Exception):
-    """Stop was pressed while waiting to retry."""
+Dialect = Literal["auto", "generic", "lmdeploy", "vllm", "sglang"]
+_RETRIED_STATUS = {408, 409, 429}  # and every 5xx: the statuses the SDK retries (openai._base_client._should_retry)
 
 
 class _NothingReceived(Exception):
-    """The stream ended (or broke) before its first chunk — safe to ask again."""
-
-
-def _transport_problem(error: httpx.HTTPError, read_timeout: float | None) -> str:
-    if isinstance(error, httpx.ReadTimeout):
-        return f"no data for {read_timeout or 0:g} s"
-    return type(error).__name__
-
-
-class _CancelWatcher:
-    """Closes the HTTP response when ``cancel`` is set, so a blocked read ends within ~0.1 s."""
-
-    def __init__(self, cancel: threading.Event | None, response: httpx.Response) -> None:
-        self._cancel, self._response = cancel, response
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-        if cancel is not None:
-            self._thread = threading.Thread(target=self._watch, name="openai-cancel-watch", daemon=True)
-            self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._done.is_set():
-            if self._cancel is not None and self._cancel.wait(0.05):
-                self._response.close()
-                return
-
-    def stop(self) -> None:
-        self._done.set()
-
-
-class _ToolCallAccumulator:
-    """Collects ``delta.tool_calls`` fragments by index (name first, JSON arguments streamed in pieces)."""
-
-    def __init__(self) -> None:
-        self._calls: dict[int, dict[str, str]] = {}
-
-    def add(self, fragments: list[dict[str, Any]]) -> None:
-        for position, fragment in enumerate(fragments):
-            index = fragment.get("index", position)
-            call = self._calls.setdefault(index, {"name": "", "arguments": ""})
-            function = fragment.get("function") or {}
-            call["name"] += function.get("name") or ""
-            arguments = function.get("arguments")
-            if isinstance(arguments, dict):  # some servers send the object itself
-                arguments = json.dumps(arguments)
-            call["arguments"] += arguments or ""
-
-    def calls(self) -> list[dict[str, Any]]:
-        out = []
-        for index in sorted(self._calls):
-            call = self._calls[index]
-            parsed = parse_action(json.dumps({"name": call["name"], "arguments": call["arguments"] or "{}"}))
-            if parsed is None:
-                raise BackendError(
-                    f"the server sent a tool call that is not valid JSON: {call['name']!r} {call['arguments'][:200]!r}"
-                )
-            out.append(parsed)
-        return out
-
-
-def _recover_action_from_text(text: str) -> dict[str, Any] | None:
-    """Find a call in the final text when the server's tool parser ate the opening marker (vLLM #57490)."""
-    start = text.rfind(PLUGIN)
-    if start == -1:
-        return None
-    end = text.find(ACTION_END, start)
-    return parse_action(text[start : end if end != -1 else len(text)])
+    """The stream ended, broke or stalled before any text went out: safe to ask again."""
 
 
 class OpenAICompatibleBackend(ChatBackend):
@@ -205,11 +52,13 @@ class OpenAICompatibleBackend(ChatBackend):
         base_url: server root, with or without ``/v1`` (e.g. ``http://127.0.0.1:23333``).
         api_key: bearer token; "EMPTY" when the server was started without one.
         served_model: model name on the server; None asks ``GET /v1/models`` and takes the first.
-        dialect: "auto" (detected from ``/v1/models`` ``owned_by``), "lmdeploy", "vllm" or "sglang".
+        dialect: "auto" (recognised from ``/v1/models`` ``owned_by``; anything unknown is "generic"), "generic"
+            (OpenAI schema fields only), "lmdeploy", "vllm" or "sglang".
         timeout: seconds to wait for the next chunk (and for the first one).
         connect_timeout: seconds to wait for the TCP connection.
-        max_retries: extra attempts before the first chunk, on connection errors and 408/429/5xx.
-        backoff_s: first retry delay; doubled each attempt.
+        max_retries: extra attempts before any text arrived (the SDK's ``max_retries``, and again for a stream that
+            ends or stalls before its first text).
+        backoff_s: first wait before asking again after such an empty stream; doubled each time.
         inline_reasoning: whether, with thinking on, content that arrives before any reasoning field starts inside
             ``<think>`` (a server without a reasoning parser). None decides per server: False for
             ``intern-s1-studio serve`` (it always splits reasoning), otherwise True.
@@ -238,15 +87,21 @@ class OpenAICompatibleBackend(ChatBackend):
         self.dialect: str = dialect
         self.max_retries = max_retries
         self.backoff_s = backoff_s
-        self._served_model = served_model
         self.inline_reasoning = inline_reasoning
+        self._served_model = served_model
         self._owner = ""
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            # a reverse proxy between us and the engine is fine; an env proxy for loopback is not
-            trust_env=False,
+        self._client = openai.OpenAI(
+            base_url=self.base_url + "/v1",
+            api_key=api_key or "EMPTY",
+            max_retries=max_retries,
+            timeout=openai.Timeout(timeout, connect=connect_timeout),
+            # The SDK would add the user's OpenAI organisation and project ids from the environment: not for
+            # someone else's server.
+            default_headers={"OpenAI-Organization": openai.Omit(), "OpenAI-Project": openai.Omit()},
+            # A reverse proxy between us and the engine is fine; an environment proxy for loopback is not.
+            http_client=openai.DefaultHttpxClient(
+                transport=DoneWatchingTransport(httpx2.HTTPTransport()), trust_env=False
+            ),
         )
         self.info = self._make_info(served_model or "(not discovered yet)")
         if served_model is None or dialect == "auto":
@@ -256,32 +111,44 @@ class OpenAICompatibleBackend(ChatBackend):
                 logger.warning("%s", error)
 
     def _make_info(self, model_id: str) -> BackendInfo:
-        return BackendInfo(
-            kind="openai",
-            model_id=model_id,
-            description=f"remote {self.dialect if self.dialect != 'auto' else 'OpenAI-compatible'} server at {self.base_url}",
-        )
+        what = "OpenAI-compatible" if self.dialect in ("auto", "generic") else self.dialect
+        return BackendInfo(kind="openai", model_id=model_id, description=f"remote {what} server at {self.base_url}")
 
     # -- discovery ---------------------------------------------------------------------------------------------
 
     def discover(self) -> str:
-        """Ask ``GET /v1/models`` for the model id and engine; returns the model id used from now on."""
-        response = self._request_with_retries("GET", "/v1/models", None, None)
+        """Ask ``GET /v1/models`` for the model id and engine; returns the model id used from now on.
+
+        Raises:
+            BackendError: the server is down, or lists no model while none was named with ``served_model``.
+        """
         try:
-            response.read()
-            models = response.json().get("data") or []
-        except (json.JSONDecodeError, AttributeError, httpx.HTTPError) as error:
-            raise BackendError(f"{self.base_url}/v1/models did not return a model list") from error
-        finally:
-            response.close()
-        if not models:
-            raise BackendError(f"the server at {self.base_url} serves no model")
-        first = models[0]
-        self._owner = str(first.get("owned_by") or "")
+            models = [model for model in self._client.models.list().data if getattr(model, "id", None)]
+        except openai.APIStatusError as error:
+            if error.status_code not in (404, 405):
+                raise _user_error(error, self.base_url) from error
+            if self._served_model is None:
+                raise BackendError(
+                    f"the server at {self.base_url} has no model list (GET /v1/models: HTTP {error.status_code}): "
+                    "name the model with --served-model"
+                ) from error
+            models = []  # the named model is used as it is, in the generic dialect
+        except openai.APIError as error:
+            raise _user_error(error, self.base_url) from error
+        except (ValueError, TypeError, AttributeError) as error:  # the SDK's parse of a body that is no model list
+            raise BackendError(f"{self.base_url}/v1/models did not return a model list ({error})") from error
+        if not models and self._served_model is None:
+            raise BackendError(
+                f"the server at {self.base_url} lists no model on GET /v1/models (transformers serve, for one, lists "
+                "only models in its Hugging Face cache): name the model with --served-model"
+            )
+        named = [model for model in models if getattr(model, "id", None) == self._served_model]
+        entry = (named or models or [None])[0]
+        self._owner = str(getattr(entry, "owned_by", "") or "")
         if self.dialect == "auto":
-            self.dialect = detect_dialect(first.get("owned_by"))
+            self.dialect = detect_dialect(self._owner)
         if self._served_model is None:
-            self._served_model = str(first.get("id"))
+            self._served_model = str(entry.id)
         self.info = self._make_info(self._served_model)
         return self._served_model
 
@@ -290,61 +157,8 @@ class OpenAICompatibleBackend(ChatBackend):
     def build_request(
         self, messages: list[dict[str, Any]], params: SamplingParams, tools: list[dict[str, Any]] | None = None
     ) -> dict[str, Any]:
-        """The JSON body for ``/v1/chat/completions`` in this server's dialect."""
-        body: dict[str, Any] = {
-            "model": self._served_model,
-            "messages": to_openai_messages(messages),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            "max_tokens": params.max_new_tokens,
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "top_k": params.top_k,
-            "min_p": params.min_p,
-        }
-        if self.dialect in ("lmdeploy", "auto"):
-            body["enable_thinking"] = params.enable_thinking
-        if self.dialect in ("vllm", "sglang", "auto"):
-            body["chat_template_kwargs"] = {"enable_thinking": params.enable_thinking}
-        if tools:
-            body["tools"] = [_as_openai_tool(tool) for tool in tools]
-            # The action markers are special tokens: keep them in the text so a missing tool parser can be covered.
-            body["skip_special_tokens"] = False
-            body["spaces_between_special_tokens"] = False
-        return body
-
-    def _request_with_retries(
-        self, method: str, path: str, body: dict[str, Any] | None, cancel: threading.Event | None
-    ) -> httpx.Response:
-        """Send and return the open response (status 2xx), retrying transient failures with backoff."""
-        url = self.base_url + path
-        last_problem = ""
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                logger.info("retrying %s (%s)", url, last_problem)
-                if self._wait_backoff(attempt, cancel):
-                    raise _Cancelled
-            try:
-                request = self._client.build_request(method, url, json=body)
-                response = self._client.send(request, stream=True)
-            except httpx.TimeoutException:
-                last_problem = f"no answer within {self._client.timeout.connect or 0:g} s"
-                continue
-            except httpx.TransportError as error:
-                last_problem = f"cannot connect ({type(error).__name__}: {error})"
-                continue
-            if response.status_code < 400:
-                return response
-            detail = _error_text(response)
-            response.close()
-            last_problem = f"HTTP {response.status_code}: {detail}"
-            if response.status_code not in _RETRY_STATUS:
-                raise BackendError(f"the server at {self.base_url} rejected the request ({last_problem})")
-        attempts = self.max_retries + 1
-        raise BackendError(
-            f"the model server at {self.base_url} is not answering after {attempts} attempt(s): {last_problem}. "
-            "Is it running? (see README: serving recipes)"
-        )
+        """The keyword arguments of ``chat.completions.create`` in this server's dialect (``extra_body`` included)."""
+        return chat_request(self._served_model or "", messages, params, tools, self.dialect)
 
     def stream_chat(
         self,
@@ -354,17 +168,16 @@ class OpenAICompatibleBackend(ChatBackend):
         tools: list[dict[str, Any]] | None = None,
         cancel: threading.Event | None = None,
     ) -> Iterator[Delta]:
-        if self._served_model is None:
+        if self._served_model is None or self.dialect == "auto":
             self.discover()
-        body = self.build_request(messages, params, tools)
+        request = self.build_request(messages, params, tools)
         for attempt in range(self.max_retries + 1):
-            try:
-                response = self._request_with_retries("POST", "/v1/chat/completions", body, cancel)
-            except _Cancelled:
+            if cancel is not None and cancel.is_set():
                 return
-            watcher = _CancelWatcher(cancel, response)
+            stream = self._open(request)
             try:
-                yield from self._read_stream(response, params, cancel)
+                with when_cancelled(cancel, stream.close):
+                    yield from self._read(stream, params, cancel)
                 return
             except _NothingReceived as problem:
                 # Nothing was shown yet, so asking again cannot repeat text.
@@ -373,59 +186,53 @@ class OpenAICompatibleBackend(ChatBackend):
                         f"the server at {self.base_url} accepted the request but sent no answer "
                         f"({problem}) after {attempt + 1} attempt(s)"
                     ) from problem
-                logger.info("stream ended before its first chunk (%s); retrying", problem)
+                logger.info("stream ended before its first text (%s); asking again", problem)
             finally:
-                watcher.stop()
-                response.close()
-            if self._wait_backoff(attempt + 1, cancel):
+                stream.close()
+            if _wait(self.backoff_s * 2**attempt, cancel):
                 return
 
-    def _wait_backoff(self, attempt: int, cancel: threading.Event | None) -> bool:
-        """Sleep before retry number ``attempt``; True if ``cancel`` was set meanwhile."""
-        delay = self.backoff_s * 2 ** (attempt - 1)
-        if cancel is not None:
-            return cancel.wait(delay)
-        time.sleep(delay)
-        return False
+    def _open(self, request: dict[str, Any]) -> openai.Stream:
+        try:
+            return self._client.chat.completions.create(**request)
+        except openai.APIError as error:
+            raise _user_error(error, self.base_url, self._client.timeout) from error
 
-    def _read_stream(
-        self, response: httpx.Response, params: SamplingParams, cancel: threading.Event | None
-    ) -> Iterator[Delta]:
+    def _read(self, stream: openai.Stream, params: SamplingParams, cancel: threading.Event | None) -> Iterator[Delta]:
         inline = self.inline_reasoning
         if inline is None:
-            inline = "intern-s1-studio" not in self._owner.lower()
-        state = _StreamState(thinking=params.enable_thinking and inline)
-        chunks = 0
-        done = False
+            inline = STUDIO_OWNER not in self._owner.lower()
+        state = StreamState(thinking=params.enable_thinking and inline)
+        chunks = shown = 0
         try:
-            for line in response.iter_lines():
+            for chunk in stream:
                 if cancel is not None and cancel.is_set():
                     return
-                payload = _sse_payload(line)
-                if payload is None:
-                    continue
-                if payload == "[DONE]":
-                    done = True
-                    break
                 chunks += 1
-                yield from state.on_chunk(_decode_chunk(payload))
-        except httpx.HTTPError as error:
+                for delta in state.on_chunk(chunk):
+                    shown += 1
+                    yield delta
+        except openai.APIConnectionError as error:  # APITimeoutError included
             if cancel is not None and cancel.is_set():
                 return
-            if chunks == 0:
-                raise _NothingReceived(_transport_problem(error, self._client.timeout.read)) from error
+            problem = _transport_problem(error, self._client.timeout)
+            if shown == 0:
+                raise _NothingReceived(problem) from error
             raise BackendError(
-                f"the connection to {self.base_url} was lost after {chunks} chunk(s) "
-                f"({_transport_problem(error, self._client.timeout.read)}); the answer is incomplete — "
-                "send the message again"
+                f"the connection to {self.base_url} was lost after {chunks} chunk(s) ({problem}); the answer is "
+                "incomplete — send the message again"
             ) from error
+        except openai.APIError as error:  # an error event in the stream
+            raise BackendError(f"the model server failed while answering: {_server_reason(error)}") from error
+        except ValueError as error:  # a chunk that is not JSON
+            raise BackendError(f"the server sent a malformed stream chunk ({error})") from error
         if cancel is not None and cancel.is_set():
             return
         if chunks == 0:
             raise _NothingReceived("the stream closed empty")
-        if not done and not state.saw_finish_reason:
-            # A close-delimited body (HTTP/1.0, `Connection: close` proxies) that stops early raises no transport
-            # error: only the missing [DONE] / finish_reason tells a cut answer from a complete one.
+        if not saw_done(stream.response) and not state.saw_finish_reason:
+            if shown == 0:
+                raise _NothingReceived("the stream closed before its first text")
             raise BackendError(
                 f"the connection to {self.base_url} was lost after {chunks} chunk(s) (the stream ended without "
                 "[DONE] or a finish reason); the answer is incomplete — send the message again"
@@ -436,91 +243,57 @@ class OpenAICompatibleBackend(ChatBackend):
         self._client.close()
 
 
-def _as_openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
-    """Tools may be given as bare JSON-schema function descriptions or already wrapped as OpenAI tools."""
-    if tool.get("type") == "function" and "function" in tool:
-        return tool
-    return {"type": "function", "function": tool}
+def _wait(seconds: float, cancel: threading.Event | None) -> bool:
+    """Sleep ``seconds``; True if ``cancel`` was set meanwhile."""
+    if cancel is not None:
+        return cancel.wait(seconds)
+    time.sleep(seconds)
+    return False
 
 
-def _sse_payload(line: str) -> str | None:
-    """The data of one SSE line, or None for comments, event names, keep-alives and blank lines."""
-    if not line.startswith("data:"):
-        return None
-    return line[5:].strip()
-
-
-def _decode_chunk(payload: str) -> dict[str, Any]:
+def _attempts(error: openai.APIError) -> int:
+    """How many times the SDK sent the request (it numbers its retries in a header of each one)."""
+    request = getattr(error, "request", None)
     try:
-        chunk = json.loads(payload)
-    except json.JSONDecodeError as error:
-        raise BackendError(f"the server sent a malformed stream chunk: {payload[:200]!r}") from error
-    if not isinstance(chunk, dict):
-        raise BackendError(f"the server sent a malformed stream chunk: {payload[:200]!r}")
-    if chunk.get("error"):
-        error = chunk["error"]
-        message = error.get("message") if isinstance(error, dict) else str(error)
-        raise BackendError(f"the model server failed while answering: {message}")
-    return chunk
+        return int(request.headers.get("x-stainless-retry-count", "0")) + 1 if request is not None else 1
+    except ValueError:
+        return 1
 
 
-class _StreamState:
-    """Turns chunks of any dialect into deltas: reasoning fields, content (split inline), tool calls, usage."""
+def _server_reason(error: openai.APIError) -> str:
+    """The server's own explanation, whichever of the usual JSON shapes (or plain text) it used."""
+    body = error.body
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("detail") or body)
+    if isinstance(body, str) and body.strip():
+        return body.strip()
+    response = getattr(error, "response", None)
+    return error.message if response is None else (response.reason_phrase or error.message)
 
-    def __init__(self, *, thinking: bool) -> None:
-        self._thinking = thinking
-        self._splitter: StreamSplitter | None = None  # chosen when the first content arrives
-        self._saw_reasoning_field = False
-        self._tool_fragments = _ToolCallAccumulator()
-        self._inline_calls: list[dict[str, Any]] = []
-        self._content_text: list[str] = []
-        self._usage: dict[str, Any] | None = None
 
-    @property
-    def saw_finish_reason(self) -> bool:
-        return bool(self._usage and self._usage.get("finish_reason"))
+def _transport_problem(error: openai.APIConnectionError, timeout: Any) -> str:
+    if isinstance(error, openai.APITimeoutError):
+        read = getattr(timeout, "read", None)
+        return f"no data for {read or 0:g} s"
+    cause = error.__cause__
+    return f"{type(cause).__name__}: {cause}" if cause is not None else error.message
 
-    def on_chunk(self, chunk: dict[str, Any]) -> Iterator[Delta]:
-        if chunk.get("usage"):
-            self._usage = {**(self._usage or {}), **chunk["usage"]}  # the finish reason may have come first
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or choice.get("message") or {}
-            reasoning = delta.get("reasoning") or delta.get("reasoning_content")
-            if reasoning:
-                self._saw_reasoning_field = True
-                yield Delta("reasoning", text=reasoning)
-            if delta.get("tool_calls"):
-                self._tool_fragments.add(delta["tool_calls"])
-            if delta.get("content"):
-                yield from self._on_content(delta["content"])
-            if choice.get("finish_reason") and self._usage is None:
-                self._usage = {}
-            if choice.get("finish_reason"):
-                self._usage["finish_reason"] = choice["finish_reason"]
 
-    def _on_content(self, text: str) -> Iterator[Delta]:
-        if self._splitter is None:
-            # Thinking on and no reasoning field before the first content: the server runs no reasoning parser,
-            # and the prompt opened <think>, so the text starts inside the reasoning.
-            self._splitter = StreamSplitter(thinking_open=self._thinking and not self._saw_reasoning_field)
-        self._content_text.append(text)
-        yield from self._route(self._splitter.feed(text))
-
-    def _route(self, deltas: list[Delta]) -> Iterator[Delta]:
-        for delta in deltas:
-            if delta.kind == "tool_call":
-                self._inline_calls.append(delta.data or {})
-            else:
-                yield delta
-
-    def finish(self) -> Iterator[Delta]:
-        if self._splitter is not None:
-            yield from self._route(self._splitter.finish())
-        calls = self._tool_fragments.calls() or self._inline_calls
-        if not calls:
-            recovered = _recover_action_from_text("".join(self._content_text))
-            calls = [recovered] if recovered else []
-        for call in calls:
-            yield Delta("tool_call", data=call)
-        if self._usage is not None:
-            yield Delta("usage", data=self._usage)
+def _user_error(error: openai.APIError, base_url: str, timeout: Any = None) -> BackendError:
+    """Our short message for a failed request, from the SDK's typed error (``timeout``: the client's limits)."""
+    attempts = _attempts(error)
+    down = f"the model server at {base_url} is not answering after {attempts} attempt(s)"
+    hint = "Is it running? (see README: serving recipes)"
+    if isinstance(error, openai.APITimeoutError):
+        limits = (
+            f" (connect {timeout.connect:g} s, then {timeout.read:g} s for the answer to start)" if timeout else ""
+        )
+        return BackendError(f"{down}: no answer in time{limits}. {hint}")
+    if isinstance(error, openai.APIConnectionError):
+        return BackendError(f"{down}: cannot connect ({_transport_problem(error, None)}). {hint}")
+    if isinstance(error, openai.APIStatusError):
+        status = f"HTTP {error.status_code}: {_server_reason(error)}"
+        if error.status_code in _RETRIED_STATUS or error.status_code >= 500:
+            return BackendError(f"{down}: {status}. {hint}")
+        return BackendError(f"the server at {base_url} rejected the request ({status})")
+    return BackendError(f"the request to {base_url} failed: {error.message}")

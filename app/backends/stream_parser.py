@@ -133,11 +133,17 @@ class StreamSplitter:
         # Whitespace right after a marker (the template's "\n") is layout, not text worth showing.
         self._at_segment_start = True
         self._finished = False
+        self._thinking_closed = False
 
     @property
     def mode(self) -> str:
         """What the text being read now is: "reasoning", "content" or "action"."""
         return self._mode
+
+    @property
+    def thinking_closed(self) -> bool:
+        """Whether a ``</think>`` has ended a reasoning block so far."""
+        return self._thinking_closed
 
     def feed(self, text: str) -> list[Delta]:
         """Add a chunk of raw text; return the deltas that are now certain."""
@@ -176,6 +182,7 @@ class StreamSplitter:
         if marker == THINK_OPEN:
             self._mode = "reasoning"
         elif marker in (THINK_CLOSE, ACTION_END):
+            self._thinking_closed = self._thinking_closed or marker == THINK_CLOSE
             self._mode = "content"
         elif marker == ACTION_START:
             self._mode = "action"

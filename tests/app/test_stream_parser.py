@@ -166,3 +166,21 @@ def test_repeated_think_opener_inside_open_block_is_dropped():
         ("reasoning", "plan"),
         ("content", "answer"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "thinking_open", "closed"),
+    [
+        (THINKING_TOOL_TEXT, True, True),
+        ("never closed, just an answer", True, False),
+        (f"{THINK_OPEN}plan{THINK_CLOSE}answer", False, True),
+        (f"{THINK_OPEN}cut off mid-thought", False, False),
+        (f"an answer that mentions {THINK_CLOSE} without thinking", False, False),
+    ],
+)
+def test_thinking_closed_only_after_a_think_close_ends_reasoning(text, thinking_open, closed):
+    splitter = StreamSplitter(thinking_open=thinking_open)
+    for index in range(0, len(text), 3):  # markers cut across chunks
+        splitter.feed(text[index : index + 3])
+    splitter.finish()
+    assert splitter.thinking_closed is closed
