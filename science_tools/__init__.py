@@ -6,6 +6,10 @@ loads nothing heavy; RDKit / Biopython are imported on first use of a function t
 
 Input policy for every public function: a wrong *type* raises ``TypeError``; bad *user data* gives a result
 with ``ok=False`` and a readable ``error`` (or, for picture functions, a picture of the error message).
+
+One schema: every report has ``to_dict()`` (JSON-safe, shared keys ``kind``, ``ok``, ``input``, ``error``,
+``warnings``) and ``display_rows()`` (labels with units from ``label`` / ``LABELS``); ``LIMITS`` holds every
+input limit.
 """
 
 from importlib import import_module
@@ -14,6 +18,8 @@ from typing import TYPE_CHECKING
 
 __all__ = [
     "DESCRIPTOR_NAMES",
+    "LABELS",
+    "LIMITS",
     "ConformerReport",
     "MoleculeReport",
     "SequenceReport",
@@ -28,6 +34,7 @@ __all__ = [
     "draw_reaction_svg",
     "embed_conformer",
     "find_spans",
+    "label",
     "molecule_png",
     "tag_for_tokenizer",
     "tag_spans",
@@ -35,6 +42,8 @@ __all__ = [
 
 _LOCATIONS = {
     "DESCRIPTOR_NAMES": "._molecules",
+    "LABELS": "._labels",
+    "LIMITS": "._limits",
     "ConformerReport": "._reports",
     "MoleculeReport": "._reports",
     "SequenceReport": "._reports",
@@ -49,6 +58,7 @@ _LOCATIONS = {
     "draw_reaction_svg": "._drawing",
     "embed_conformer": "._conformers",
     "find_spans": "._spans",
+    "label": "._labels",
     "molecule_png": "._drawing",
     "tag_for_tokenizer": "._tagging",
     "tag_spans": "._tagging",
@@ -71,6 +81,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # keeps IDEs and type checkers aware of the lazy names
     from ._conformers import conformer_molblock, embed_conformer
     from ._drawing import draw_grid_svg, draw_molecule_svg, draw_reaction_svg, molecule_png
+    from ._labels import LABELS, label
+    from ._limits import LIMITS
     from ._molecules import DESCRIPTOR_NAMES, check_molecule, check_smiles
     from ._reports import ConformerReport, MoleculeReport, SequenceReport, Span
     from ._sequences import check_fasta, check_sequence

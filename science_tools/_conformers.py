@@ -70,12 +70,15 @@ def embed_conformer(smiles: str, seed: int = 0) -> ConformerReport:
         raise ValueError(f"seed must be between 0 and 2**31 - 1, got {seed}")
     report = check_smiles(smiles, descriptors=False)
     if not report.ok:
-        return ConformerReport(ok=False, error=f"invalid SMILES: {report.error}", seed=seed)
+        return ConformerReport(ok=False, error=f"invalid SMILES: {report.error}", seed=seed, input=smiles)
     mol = parse_smiles(smiles.strip())
     heavy = mol.GetNumHeavyAtoms()
     if heavy > MAX_CONFORMER_HEAVY_ATOMS:
         return ConformerReport(
-            ok=False, error=f"{heavy} heavy atoms; the 3D limit is {MAX_CONFORMER_HEAVY_ATOMS}", seed=seed
+            ok=False,
+            error=f"{heavy} heavy atoms; the 3D limit is {MAX_CONFORMER_HEAVY_ATOMS}",
+            seed=seed,
+            input=smiles,
         )
     started = time.monotonic()
     with captured_rdkit_log() as log:
@@ -94,9 +97,10 @@ def embed_conformer(smiles: str, seed: int = 0) -> ConformerReport:
             else "ETKDG found no geometry that satisfies the distance bounds; strained rings or impossible stereo?"
         )
         detail = f" RDKit: {log.lines[0]}" if log.lines else ""
-        return ConformerReport(ok=False, error=f"could not embed a 3D conformer: {why}.{detail}", seed=seed)
+        error = f"could not embed a 3D conformer: {why}.{detail}"
+        return ConformerReport(ok=False, error=error, seed=seed, input=smiles)
     return ConformerReport(
-        ok=True, molblock=block, forcefield=name, energy=energy, seed=seed, warnings=tuple(warnings)
+        ok=True, molblock=block, forcefield=name, energy=energy, seed=seed, warnings=tuple(warnings), input=smiles
     )
 
 

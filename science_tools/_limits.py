@@ -4,7 +4,12 @@ Limits keep a single request from tying up a worker (a 50 kB "SMILES", a genome 
 Each limit produces a readable message instead of an exception; see ``docs/science_tools.md``.
 """
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
+
 __all__ = [
+    "LIMITS",
     "MAX_CONFORMER_HEAVY_ATOMS",
     "MAX_CONFORMER_SECONDS",
     "MAX_DEPICTION_HEAVY_ATOMS",
@@ -34,6 +39,12 @@ MAX_RESIDUES = 100_000
 MAX_SEQUENCE_TEXT = 2_000_000  # characters of raw paste (headers, spaces, line numbers included)
 MAX_FASTA_RECORDS = 10_000
 MAX_SPAN_TEXT = 200_000  # characters scanned by find_spans / tag_spans
+
+# The public, read-only view (``science_tools.LIMITS["MAX_SMILES_LENGTH"]``): consumers such as the app's tool
+# loop read their science limits here instead of keeping their own numbers.
+LIMITS: Mapping[str, int] = MappingProxyType(
+    {name: value for name, value in globals().items() if name.startswith("MAX_") and isinstance(value, int)}
+)
 
 
 def require_str(value: object, name: str = "text") -> str:

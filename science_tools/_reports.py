@@ -1,13 +1,20 @@
-"""Frozen result types returned by the public functions (no RDKit or Biopython import here)."""
+"""Frozen result types returned by the public functions (no RDKit or Biopython import here).
+
+Each one has ``to_dict()`` (JSON-safe, shared key vocabulary) and ``display_rows()`` (labels with units) from
+``ReportMixin``; the key tables are in ``docs/science_tools.md``.
+"""
 
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ._schema import ReportMixin
 
 
 __all__ = ["ConformerReport", "MoleculeReport", "SequenceReport", "Span"]
 
 
 @dataclass(frozen=True)
-class MoleculeReport:
+class MoleculeReport(ReportMixin):
     """What ``check_smiles`` / ``check_molecule`` found out about one molecule.
 
     Attributes:
@@ -34,9 +41,12 @@ class MoleculeReport:
     descriptors: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
+    REPORT_KIND: ClassVar[str] = "molecule"
+    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = ("canonical_smiles", "formula", "descriptors", "error", "warnings")
+
 
 @dataclass(frozen=True)
-class SequenceReport:
+class SequenceReport(ReportMixin):
     """What ``check_sequence`` found out about one protein / DNA / RNA sequence.
 
     Attributes:
@@ -49,6 +59,8 @@ class SequenceReport:
         invalid_residues: ``(position, character)`` pairs, 1-based positions in ``sequence``.
         record_count: Number of FASTA records in the input (this report describes the first).
         warnings: Non-fatal notes (ambiguous residues excluded, trailing stop removed, ...).
+        input: This record's text as typed: from its ">" header line up to the next header (the whole text
+            for a bare sequence).
     """
 
     ok: bool
@@ -60,10 +72,20 @@ class SequenceReport:
     invalid_residues: tuple[tuple[int, str], ...] = ()
     record_count: int = 1
     warnings: tuple[str, ...] = ()
+    input: str = ""
+
+    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = ("kind", "header", "properties", "record_count", "error", "warnings")
+
+    def _wire_fields(self) -> dict[str, Any]:
+        wire = super()._wire_fields()
+        wire["invalid_residues"] = [
+            {"position": position, "character": character} for position, character in self.invalid_residues
+        ]
+        return wire
 
 
 @dataclass(frozen=True)
-class ConformerReport:
+class ConformerReport(ReportMixin):
     """A 3D conformer from ``embed_conformer``.
 
     Attributes:
@@ -74,6 +96,7 @@ class ConformerReport:
         energy: Final force-field energy in kcal/mol, when a force field ran.
         seed: The random seed used (same seed and input give the same coordinates).
         warnings: Non-fatal notes (e.g. "optimisation did not converge").
+        input: The SMILES as given.
     """
 
     ok: bool
@@ -83,10 +106,14 @@ class ConformerReport:
     energy: float | None = None
     seed: int = 0
     warnings: tuple[str, ...] = ()
+    input: str = ""
+
+    REPORT_KIND: ClassVar[str] = "conformer"
+    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = ("forcefield", "energy", "seed", "error", "warnings")
 
 
 @dataclass(frozen=True)
-class Span:
+class Span(ReportMixin):
     """A validated piece of science inside free text: ``text[start:end] == span.text``.
 
     Attributes:
@@ -100,3 +127,5 @@ class Span:
     start: int
     end: int
     text: str
+
+    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = ("kind", "text")

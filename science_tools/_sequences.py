@@ -28,22 +28,25 @@ _NUCLEOTIDE_AMBIGUITY = frozenset("NRYKMSWBDHV")  # IUPAC codes, accepted in DNA
 _KINDS = ("auto", "protein", "dna", "rna")
 _STRIPPED = re.compile(r"[\s\d]+")  # whitespace, line numbers and GenBank-style position columns
 _MAX_LISTED = 10
+_ECHOED_WHEN_REFUSED = 1_000  # a refused (over-limit) paste is echoed in ``input`` only this far
 
 
-def _records(text: str) -> list[tuple[str | None, str]]:
-    """Split a paste into (header, body) records; text before the first '>' is a headerless record."""
-    records: list[tuple[str | None, str]] = []
+def _records(text: str) -> list[tuple[str | None, str, str]]:
+    """Split a paste into (header, body, record text as typed); text before the first '>' is a headerless record."""
+    records: list[tuple[str | None, str, str]] = []
     header: str | None = None
     body: list[str] = []
-    for line in text.splitlines():
+    raw: list[str] = []
+    for line in text.splitlines(keepends=True):
         if line.lstrip().startswith(">"):
             if header is not None or "".join(body).strip():
-                records.append((header, "".join(body)))
-            header, body = line.lstrip()[1:].strip(), []
+                records.append((header, "".join(body), "".join(raw)))
+            header, body, raw = line.strip()[1:].strip(), [], []
         elif not line.lstrip().startswith(";"):  # ';' starts a comment line in old-style FASTA
             body.append(line)
+        raw.append(line)
     if header is not None or "".join(body).strip():
-        records.append((header, "".join(body)))
+        records.append((header, "".join(body), "".join(raw)))
     return records
 
 
@@ -121,10 +124,10 @@ def _nucleotide_card(sequence: str, kind: str) -> dict:
     except ValueError:  # Biopython has no single mass for ambiguity codes such as N
         weight = None
     reverse = seq.reverse_complement() if kind == "dna" else seq.reverse_complement_rna()
-    frames = {}
+    frames = []  # forward frames +1, +2, +3 in order (a list: JSON object keys cannot be ints)
     for frame in range(3):
         usable = (len(sequence) - frame) // 3 * 3  # whole codons only (avoids Biopython's partial-codon warning)
-        frames[frame + 1] = str(seq[frame : frame + usable].translate()) if usable else ""
+        frames.append(str(seq[frame : frame + usable].translate()) if usable else "")
     return {
         "length": len(sequence),
         "gc_content": gc_fraction(seq, ambiguous="remove"),
@@ -135,14 +138,14 @@ def _nucleotide_card(sequence: str, kind: str) -> dict:
     }
 
 
-def _check_record(header: str | None, body: str, kind: str, record_count: int, card: bool) -> SequenceReport:
+def _check_record(header: str | None, body: str, raw: str, kind: str, record_count: int, card: bool) -> SequenceReport:
     sequence = _STRIPPED.sub("", body).upper()
     warnings: list[str] = []
 
     def fail(error: str, chosen: str | None = None, invalid=()) -> SequenceReport:
         return SequenceReport(
             ok=False, kind=chosen, sequence=sequence, error=error, header=header,
-            invalid_residues=tuple(invalid), record_count=record_count, warnings=tuple(warnings),
+            invalid_residues=tuple(invalid), record_count=record_count, warnings=tuple(warnings), input=raw,
         )  # fmt: skip
 
     if not sequence:
@@ -172,7 +175,7 @@ def _check_record(header: str | None, body: str, kind: str, record_count: int, c
         properties = _nucleotide_card(sequence, chosen)
     return SequenceReport(
         ok=True, kind=chosen, sequence=sequence, properties=properties, header=header,
-        record_count=record_count, warnings=tuple(warnings),
+        record_count=record_count, warnings=tuple(warnings), input=raw,
     )  # fmt: skip
 
 
@@ -206,13 +209,23 @@ def check_fasta(text: str, kind: str = "auto", *, properties: bool = True) -> li
                 kind=None,
                 sequence="",
                 error=f"input is {len(text)} characters long; the limit is {MAX_SEQUENCE_TEXT}",
+                input=text[:_ECHOED_WHEN_REFUSED],
             )  # fmt: skip
         ]
-    records = _records(text) or [(None, "")]
+    records = _records(text) or [(None, "", text)]
     if len(records) > MAX_FASTA_RECORDS:
         error = f"input has {len(records)} FASTA records; the limit is {MAX_FASTA_RECORDS}"
-        return [SequenceReport(ok=False, kind=None, sequence="", error=error, record_count=len(records))]
-    return [_check_record(header, body, kind, len(records), properties) for header, body in records]
+        return [
+            SequenceReport(
+                ok=False,
+                kind=None,
+                sequence="",
+                error=error,
+                record_count=len(records),
+                input=text[:_ECHOED_WHEN_REFUSED],
+            )  # fmt: skip
+        ]
+    return [_check_record(header, body, raw, kind, len(records), properties) for header, body, raw in records]
 
 
 def check_sequence(text: str, kind: str = "auto", *, properties: bool = True) -> SequenceReport:
@@ -226,7 +239,7 @@ def check_sequence(text: str, kind: str = "auto", *, properties: bool = True) ->
     stable, aromaticity, extinction_coefficient_reduced, extinction_coefficient_cystines, helix_fraction,
     turn_fraction, sheet_fraction, composition, excluded_residues (see the module docstring for the policy).
     DNA/RNA card keys: length, gc_content, molecular_weight (None with ambiguity codes), reverse_complement,
-    translation_frames ({1: ..., 2: ..., 3: ...}), composition.
+    translation_frames (a list: frames +1, +2, +3), composition.
 
     Args:
         text: The sequence or FASTA text.

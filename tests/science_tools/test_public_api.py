@@ -53,7 +53,7 @@ def test_public_names():
         "check_smiles", "check_molecule", "check_sequence", "check_fasta", "draw_molecule_svg", "draw_grid_svg",
         "draw_reaction_svg", "molecule_png", "conformer_molblock", "embed_conformer", "find_spans",
         "tag_for_tokenizer", "tag_spans", "MoleculeReport", "SequenceReport", "ConformerReport", "Span",
-        "DESCRIPTOR_NAMES",
+        "DESCRIPTOR_NAMES", "LABELS", "LIMITS", "label",
     }  # fmt: skip
     assert set(st.__all__) == expected
     for name in st.__all__:

@@ -182,9 +182,9 @@ def test_dna_card():
     seq = Seq(report.sequence)
     assert card["gc_content"] == gc_fraction(seq)
     assert card["reverse_complement"] == str(seq.reverse_complement())
-    assert card["translation_frames"][1] == "MAIVMGR*KGAR*"
-    assert card["translation_frames"][2] == str(seq[1:37].translate())
-    assert card["translation_frames"][3] == str(seq[2:38].translate())
+    assert card["translation_frames"][0] == "MAIVMGR*KGAR*"
+    assert card["translation_frames"][1] == str(seq[1:37].translate())
+    assert card["translation_frames"][2] == str(seq[2:38].translate())
     assert card["molecular_weight"] > 0
 
 
@@ -192,13 +192,13 @@ def test_dna_with_n_has_no_single_mass_but_other_numbers():
     card = st.check_sequence("ATGNNNACGTAA").properties
     assert card["molecular_weight"] is None
     assert card["gc_content"] == pytest.approx(gc_fraction("ATGNNNACGTAA"))
-    assert card["translation_frames"][1] == "MXT*"
+    assert card["translation_frames"][0] == "MXT*"
 
 
 def test_rna_card():
     card = st.check_sequence("AUGGCUUAA").properties
     assert card["reverse_complement"] == "UUAAGCCAU"
-    assert card["translation_frames"][1] == "MA*"
+    assert card["translation_frames"][0] == "MA*"
 
 
 def test_unknown_kind_is_a_programmer_error():
