@@ -259,7 +259,7 @@ def _sampling(**values: Any) -> Callable[[Path], tuple[str, list, dict]]:
 SAMPLING_CASES = [
     Case("sampling-negative-temperature", "/chat", _sampling(temperature=-1.0), says="temperature"),
     Case("sampling-top-p-zero", "/chat", _sampling(top_p=0.0), says="top_p"),
-    Case("sampling-fractional-top-k", "/chat", _sampling(top_k=1.5), says="top_k"),
+    Case("sampling-negative-top-k", "/chat", _sampling(top_k=-1), says="top_k"),  # typed int: 1.5 is rounded
     Case("sampling-zero-new-tokens", "/chat", _sampling(max_new_tokens=0), says="max_new_tokens"),
     Case("sampling-billion-new-tokens", "/chat", _sampling(max_new_tokens=10**9), says="max_new_tokens"),
     Case("sampling-huge-system-prompt", "/chat", _sampling(system_prompt="Be brief. " * 10_000), says="token"),

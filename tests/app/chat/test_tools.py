@@ -5,8 +5,8 @@ import threading
 import time
 
 import pytest
-import science_tools
 
+import science_tools
 from app import science_api
 from app.backends.base import Delta, SamplingParams
 from app.backends.fake import FakeBackend
