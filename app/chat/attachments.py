@@ -84,8 +84,13 @@ def count_tiles(width: int, height: int, max_tiles: int) -> int:
     """Number of 448-px tiles InternVL-style dynamic tiling picks (plus a thumbnail when > 1)."""
     aspect = width / height
     grids = sorted(
-        {(cols, rows) for n in range(1, max_tiles + 1) for cols in range(1, n + 1) for rows in range(1, n + 1)
-         if cols * rows <= max_tiles},
+        {
+            (cols, rows)
+            for n in range(1, max_tiles + 1)
+            for cols in range(1, n + 1)
+            for rows in range(1, n + 1)
+            if cols * rows <= max_tiles
+        },
         key=lambda grid: grid[0] * grid[1],
     )
     best = min(grids, key=lambda grid: (abs(aspect - grid[0] / grid[1]), grid[0] * grid[1]))
@@ -101,9 +106,7 @@ def _check_size(path: str, limits: Limits) -> None:
     if size == 0:
         raise InputError(f"'{Path(path).name}' is empty")
     if size > limits.max_file_size_bytes:
-        raise InputError(
-            f"'{Path(path).name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB"
-        )
+        raise InputError(f"'{Path(path).name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB")
 
 
 def probe_image(path: str, limits: Limits) -> str:
@@ -309,9 +312,7 @@ def check_turn_text(text: str, attachments: list[Attachment], limits: Limits) ->
         )
 
 
-def prepare_user_turn(
-    text: str, files: list[str], limits: Limits, names: list[str] | None = None
-) -> PreparedTurn:
+def prepare_user_turn(text: str, files: list[str], limits: Limits, names: list[str] | None = None) -> PreparedTurn:
     """Validate one user turn against the limits and build its attachments and backend content items.
 
     Args:

@@ -162,7 +162,12 @@ def execute_tool_call(call: dict[str, Any], *, timeout_s: float = 10.0, index: i
         return ToolStep(name, parameters, False, error=message, duration_s=time.perf_counter() - started, index=index)
     svg = result.pop("svg", None)  # the picture is for the user; the model only reads the report
     return ToolStep(
-        name, parameters, True, result=_for_the_model(result), svg=svg, duration_s=time.perf_counter() - started,
+        name,
+        parameters,
+        True,
+        result=_for_the_model(result),
+        svg=svg,
+        duration_s=time.perf_counter() - started,
         index=index,
     )
 

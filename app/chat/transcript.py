@@ -161,7 +161,9 @@ def to_markdown(history: History, *, model_id: str | None = None) -> str:
             seconds = answer["thinking_seconds"]
             lines += _details("Thinking" + (f" ({seconds:g} s)" if seconds is not None else ""), answer["reasoning"])
         for step in answer["steps"]:
-            shown = json.dumps(step["result"] if step["ok"] else {"error": step["error"]}, indent=2, ensure_ascii=False)
+            shown = json.dumps(
+                step["result"] if step["ok"] else {"error": step["error"]}, indent=2, ensure_ascii=False
+            )
             lines += _details(f"{step['name']}({json.dumps(step['parameters'], ensure_ascii=False)})",
                               f"```json\n{shown}\n```")  # fmt: skip
         lines += ["", answer["content"]] if answer["content"] else []
@@ -222,7 +224,9 @@ class _Restorer:
         self.limits = limits
 
     def restore(self, entry: Any, where: str) -> Attachment | None:
-        _require(isinstance(entry, dict) and isinstance(entry.get("name"), str), f"{where}: an attachment needs a 'name'")
+        _require(
+            isinstance(entry, dict) and isinstance(entry.get("name"), str), f"{where}: an attachment needs a 'name'"
+        )
         if "data" not in entry:
             return None  # exported without its bytes; the text still says it was there
         name = _SAFE_NAME.sub("_", Path(entry["name"]).name).lstrip(".") or "attachment"
@@ -275,7 +279,9 @@ def _end(entry: Any, where: str) -> TurnEnd | None:
         return None
     _require(isinstance(entry, dict) and entry.get("state") in END_STATES,
              f"{where}: 'end' needs a 'state', one of {', '.join(END_STATES)}")  # fmt: skip
-    _require(entry.get("tokens") is None or isinstance(entry["tokens"], int), f"{where}: 'end.tokens' must be a number")
+    _require(
+        entry.get("tokens") is None or isinstance(entry["tokens"], int), f"{where}: 'end.tokens' must be a number"
+    )
     return TurnEnd(entry["state"], tokens=entry.get("tokens"), reason=entry.get("reason"))
 
 

@@ -34,10 +34,13 @@ EXAMPLES = [
     {"text": "Give the SMILES of caffeine and explain its structure."},
 ]
 
-CSS = CARD_CSS + """
+CSS = (
+    CARD_CSS
+    + """
 #model-info { font-size: 0.9em; }
 #demo-banner { border-left: 4px solid #e0a800; padding-left: 8px; }
 """
+)
 
 
 def model_info_markdown(info: BackendInfo) -> str:
@@ -77,22 +80,37 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    label="Chat", height=560, editable="user", buttons=["copy", "copy_all"], sanitize_html=True,
-                    allow_tags=False, feedback_options=None, elem_id="chat",
+                    label="Chat",
+                    height=560,
+                    editable="user",
+                    buttons=["copy", "copy_all"],
+                    sanitize_html=True,
+                    allow_tags=False,
+                    feedback_options=None,
+                    group_consecutive_messages=False,  # one bubble per message (app.ui.rendering: editing a turn)
+                    elem_id="chat",
                     placeholder="Ask about molecules, proteins, figures or lab videos.",
                     examples=EXAMPLES,
                 )
                 box = gr.MultimodalTextbox(
-                    file_types=list(ACCEPTED_EXTENSIONS), file_count="multiple", sources=["upload"],
+                    file_types=list(ACCEPTED_EXTENSIONS),
+                    file_count="multiple",
+                    sources=["upload"],
                     placeholder="Message (attach images, a video, .fasta/.sdf/.mol/.smi/.pdb files)",
-                    max_plain_text_length=limits.max_text_chars, show_label=False, elem_id="chat-input",
+                    max_plain_text_length=limits.max_text_chars,
+                    show_label=False,
+                    elem_id="chat-input",
                     autofocus=True,
                 )
                 with gr.Row():
                     stop_btn = gr.Button("Stop", variant="stop", size="sm", elem_id="stop-btn")
                     thinking = gr.Checkbox(value=defaults.enable_thinking, label="Thinking", elem_id="thinking")
-                    use_tools = gr.Checkbox(value=False, label="Chemistry tools", elem_id="use-tools",
-                                            info="let the model call RDKit / ProtParam tools mid-answer")
+                    use_tools = gr.Checkbox(
+                        value=False,
+                        label="Chemistry tools",
+                        elem_id="use-tools",
+                        info="let the model call RDKit / ProtParam tools mid-answer",
+                    )
                 gr.Markdown(limits.describe(), elem_id="limits")
                 with gr.Accordion("Export / import the conversation", open=False):
                     with gr.Row():
@@ -102,40 +120,64 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
             with gr.Column(scale=2):
                 with gr.Tab("Molecule"):
                     smiles = gr.Textbox(label="SMILES", placeholder="e.g. CC(=O)Oc1ccccc1C(=O)O", elem_id="smiles")
-                    answer_molecules = gr.Dropdown(label="…or a molecule from the answers", choices=[],
-                                                   interactive=False, elem_id="answer-molecules")
-                    smiles_file = gr.File(label="…or a .smi / .sdf / .mol file", file_types=list(MOLECULE_EXTENSIONS),
-                                          height=80)
+                    answer_molecules = gr.Dropdown(
+                        label="…or a molecule from the answers",
+                        choices=[],
+                        interactive=False,
+                        elem_id="answer-molecules",
+                    )
+                    smiles_file = gr.File(
+                        label="…or a .smi / .sdf / .mol file", file_types=list(MOLECULE_EXTENSIONS), height=80
+                    )
                     smiles_status = gr.Markdown(panels.SMILES_PROMPT, elem_id="smiles-status")
                     smiles_picture = gr.HTML(elem_id="smiles-picture")
-                    descriptors = gr.Dataframe(headers=["property", "value"], interactive=False, wrap=True,
-                                               label="Properties", elem_id="descriptors")
+                    descriptors = gr.Dataframe(
+                        headers=["property", "value"],
+                        interactive=False,
+                        wrap=True,
+                        label="Properties",
+                        elem_id="descriptors",
+                    )
                     with gr.Row():
                         ask_molecule = gr.Button("Ask about this molecule", size="sm")
                         show_3d = gr.Button("Show in 3D", size="sm")
                     viewer = viewer3d.make_viewer(elem_id="viewer3d")
                 with gr.Tab("Protein / DNA"):
                     sequence = gr.Textbox(label="Sequence (FASTA or bare)", lines=5, elem_id="sequence")
-                    sequence_file = gr.File(label="…or a .fasta / .fa / .pdb file",
-                                            file_types=list(SEQUENCE_EXTENSIONS), height=80)
+                    sequence_file = gr.File(
+                        label="…or a .fasta / .fa / .pdb file", file_types=list(SEQUENCE_EXTENSIONS), height=80
+                    )
                     sequence_status = gr.Markdown(panels.SEQUENCE_PROMPT, elem_id="sequence-status")
                     sequence_card = gr.HTML()
                     ask_sequence = gr.Button("Ask about this sequence", size="sm")
                 explain = getattr(backend, "explain_tokens", None)
                 with gr.Tab("Tokens", visible=explain is not None):
-                    token_text = gr.Textbox(label="Text", value="Ethanol is <SMILES>CCO</SMILES>.", elem_id="token-text")
-                    token_table = gr.Dataframe(headers=["token", "id", "vocabulary"], interactive=False,
-                                               label="How the dynamic tokenizer splits it", elem_id="token-table")
+                    token_text = gr.Textbox(
+                        label="Text", value="Ethanol is <SMILES>CCO</SMILES>.", elem_id="token-text"
+                    )
+                    token_table = gr.Dataframe(
+                        headers=["token", "id", "vocabulary"],
+                        interactive=False,
+                        label="How the dynamic tokenizer splits it",
+                        elem_id="token-table",
+                    )
                 with gr.Tab("Settings"):
-                    system_prompt = gr.Textbox(label="System prompt", lines=3,
-                                               placeholder="(empty: the model's default, which asks it to think)")
+                    system_prompt = gr.Textbox(
+                        label="System prompt",
+                        lines=3,
+                        placeholder="(empty: the model's default, which asks it to think)",
+                    )
                     temperature = gr.Slider(0.0, 2.0, value=defaults.temperature, step=0.05, label="Temperature")
                     top_p = gr.Slider(0.05, 1.0, value=defaults.top_p, step=0.05, label="top_p")
                     top_k = gr.Slider(0, 200, value=defaults.top_k, step=1, label="top_k")
                     min_p = gr.Slider(0.0, 1.0, value=defaults.min_p, step=0.01, label="min_p")
-                    max_new_tokens = gr.Slider(1, limits.max_new_tokens_cap, step=1,
-                                               value=min(defaults.max_new_tokens, limits.max_new_tokens),
-                                               label="Max new tokens")
+                    max_new_tokens = gr.Slider(
+                        1,
+                        limits.max_new_tokens_cap,
+                        step=1,
+                        value=min(defaults.max_new_tokens, limits.max_new_tokens),
+                        label="Max new tokens",
+                    )
         api_inputs = _hidden_api_inputs(defaults, limits)
         api_output = gr.Textbox(visible=False)
         api_trigger = gr.Button(visible=False)
@@ -185,6 +227,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
         api_trigger.click(chat.chat, api_inputs, [api_output], api_name="chat", concurrency_limit=limits.concurrency_limit,
                           concurrency_id=GENERATE_GROUP)  # fmt: skip
         if explain is not None:
+
             def tokenize(text: str) -> list[list]:
                 """Tokens of a text as (token, id, vocabulary) rows; vocabulary shows SMILES/IUPAC/FASTA pieces."""
                 return [list(row) for row in explain((text or "")[: limits.max_text_chars])]
@@ -209,8 +252,12 @@ def _hidden_api_inputs(defaults: SamplingParams, limits: Limits) -> list[gr.comp
         gr.Number(visible=False, value=defaults.top_p, label="top_p"),
         gr.Number(visible=False, value=defaults.top_k, precision=0, label="top_k"),
         gr.Number(visible=False, value=defaults.min_p, label="min_p"),
-        gr.Number(visible=False, value=min(defaults.max_new_tokens, limits.max_new_tokens), precision=0,
-                  label="max_new_tokens"),
+        gr.Number(
+            visible=False,
+            value=min(defaults.max_new_tokens, limits.max_new_tokens),
+            precision=0,
+            label="max_new_tokens",
+        ),
         gr.Textbox(visible=False, value="", label="system_prompt"),
         gr.Checkbox(visible=False, value=False, label="tools"),
     ]

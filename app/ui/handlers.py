@@ -12,22 +12,41 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gradio as gr
 
+from app.backends.base import SamplingParams
 from app.chat.attachments import InputError, check_turn_text, prepare_user_turn
 from app.chat.engine import ChatEngine, make_params
 from app.chat.history import Answer, History, Turn, TurnEnd
 from app.chat.transcript import ConversationImportError, from_json, write_exports
+from app.config import Limits
 from app.ui.rendering import render_turn, to_chatbot, turn_at
 
 
-__all__ = ["ChatHandlers", "session_of"]
+__all__ = ["ChatHandlers", "Settings", "session_of"]
 
 logger = logging.getLogger(__name__)
 
 ChatUpdate = tuple[list[dict[str, Any]], History]
+
+
+class Settings(NamedTuple):
+    """The answer settings, in the order the page's controls pass them to :meth:`ChatHandlers.respond`."""
+
+    thinking: bool
+    temperature: float
+    top_p: float
+    top_k: int
+    min_p: float
+    max_new_tokens: int
+    tools: bool
+
+    def params(self, limits: Limits) -> SamplingParams:
+        """Validated sampling parameters (raises ``InputError`` naming a bad value)."""
+        return make_params(self.thinking, self.temperature, self.top_p, self.top_k, self.min_p, self.max_new_tokens,
+                           limits)  # fmt: skip
 
 
 def session_of(request: gr.Request | None) -> str:
@@ -72,28 +91,21 @@ class ChatHandlers:
         return to_chatbot(history), history, gr.MultimodalTextbox(value=None, interactive=False)
 
     def respond(
-        self,
-        history: History,
-        system_prompt: str,
-        thinking: bool,
-        temperature: float,
-        top_p: float,
-        top_k: int,
-        min_p: float,
-        max_new_tokens: int,
-        tools: bool,
-        request: gr.Request,
+        self, request: gr.Request, history: History, system_prompt: str, *settings: Any
     ) -> Iterator[ChatUpdate]:
-        """Answer the last turn, streaming the page; the turn always ends in one state (shown as a marker)."""
+        """Answer the last turn, streaming the page; the turn always ends in one state (shown as a marker).
+
+        ``settings`` are the page's controls in :class:`Settings` order.
+        """
         turn = history.last
         if turn is None or turn.answer is not None:
             return
         earlier = to_chatbot(history.before(len(history) - 1))
         turn.answer = Answer()  # the object Stop's handler finishes if the stream cannot
+        chosen = Settings(*settings)
         try:
-            params = make_params(thinking, temperature, top_p, top_k, min_p, max_new_tokens, self.limits)
-            stream = self.engine.answer(history.to_messages(system_prompt), params, session_of(request),
-                                        use_tools=bool(tools), answer=turn.answer)  # fmt: skip
+            stream = self.engine.answer(history.to_messages(system_prompt), chosen.params(self.limits),
+                                        session_of(request), use_tools=bool(chosen.tools), answer=turn.answer)  # fmt: skip
             for _ in stream:
                 yield [*earlier, *render_turn(turn)], history
         except InputError as error:  # refused before anything streamed (budget, a busy session, a bad setting)
@@ -189,8 +201,9 @@ class ChatHandlers:
             system_prompt: Instructions placed before the question ("" = the model's default).
             tools: Let the model call the chemistry tools (check_smiles, check_sequence, render_molecule).
         """
+        settings = Settings(thinking, temperature, top_p, top_k, min_p, max_new_tokens, tools)
         try:
-            params = make_params(thinking, temperature, top_p, top_k, min_p, max_new_tokens, self.limits)
+            params = settings.params(self.limits)
             prepared = prepare_user_turn(message or "", _paths(files), self.limits)
             messages = History([Turn(message or "", prepared.attachments)]).to_messages(system_prompt)
             for answer in self.engine.answer(messages, params, session_of(request), use_tools=bool(tools)):

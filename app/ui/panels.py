@@ -58,7 +58,9 @@ def sequence_panel(sequence: str) -> tuple[str, str]:
         if report.kind == "protein"
         else ""
     )
-    status = f"**Valid** {rows.get(science_tools.label('kind'), report.kind)} · {length_label}: {rows.get(length_label)}."
+    status = (
+        f"**Valid** {rows.get(science_tools.label('kind'), report.kind)} · {length_label}: {rows.get(length_label)}."
+    )
     return status + note, sequence_card(sequence) or ""
 
 

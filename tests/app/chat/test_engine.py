@@ -36,8 +36,9 @@ def _final(backend, params=SamplingParams(), limits=LIMITS, **options) -> Answer
 
 
 def test_streams_thinking_then_answer_and_finds_the_science():
-    backend = FakeBackend(reasoning="Aspirin has an ester.", content=f"Aspirin is <SMILES>{ASPIRIN}</SMILES>.",
-                          delay_s=0.01)
+    backend = FakeBackend(
+        reasoning="Aspirin has an ester.", content=f"Aspirin is <SMILES>{ASPIRIN}</SMILES>.", delay_s=0.01
+    )
     snapshots = []
     for answer in _engine(backend).answer(_user("aspirin?"), SamplingParams(), "s1"):
         snapshots.append((answer.reasoning, answer.content, answer.end))
@@ -185,8 +186,10 @@ def test_tool_calls_run_and_become_steps_of_the_answer():
     def script(messages, params):
         if messages[-1]["role"] == "environment":
             return [Delta("content", "Ethanol checks out: <SMILES>CCO</SMILES>.")]
-        return [Delta("reasoning", "I should validate it."),
-                Delta("tool_call", data={"name": "check_smiles", "parameters": {"smiles": "OCC"}})]
+        return [
+            Delta("reasoning", "I should validate it."),
+            Delta("tool_call", data={"name": "check_smiles", "parameters": {"smiles": "OCC"}}),
+        ]
 
     backend = FakeBackend(script=script)
     final = _final(backend, use_tools=True)

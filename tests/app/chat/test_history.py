@@ -15,26 +15,35 @@ def _turn(text, answer=None, attachments=()):
 def test_messages_carry_raw_text_thinking_and_media(tmp_path):
     image = str(make_image(tmp_path / "x.png"))
     attachments = prepare_user_turn("what is <b>?", [image], Limits()).attachments
-    history = History([
-        _turn("what is <b>? `a &amp; b`", Answer(content="It is bold.", reasoning="hmm", end=TurnEnd("answered")),
-              attachments),
-        _turn("next"),
-    ])
+    history = History(
+        [
+            _turn(
+                "what is <b>? `a &amp; b`",
+                Answer(content="It is bold.", reasoning="hmm", end=TurnEnd("answered")),
+                attachments,
+            ),
+            _turn("next"),
+        ]
+    )
     assert history.to_messages("Be brief.") == [
         {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": [{"type": "image", "path": image},
-                                     {"type": "text", "text": "what is <b>? `a &amp; b`"}]},
+        {
+            "role": "user",
+            "content": [{"type": "image", "path": image}, {"type": "text", "text": "what is <b>? `a &amp; b`"}],
+        },
         {"role": "assistant", "content": "It is bold.", "reasoning_content": "hmm"},
         {"role": "user", "content": [{"type": "text", "text": "next"}]},
     ]
 
 
 def test_answers_without_text_are_not_sent_back():
-    history = History([
-        _turn("a", Answer(reasoning="thought only", end=TurnEnd("empty"))),
-        _turn("b", Answer(end=TurnEnd("failed", reason="server down"))),
-        _turn("c"),
-    ])
+    history = History(
+        [
+            _turn("a", Answer(reasoning="thought only", end=TurnEnd("empty"))),
+            _turn("b", Answer(end=TurnEnd("failed", reason="server down"))),
+            _turn("c"),
+        ]
+    )
     assert [message["role"] for message in history.to_messages()] == ["user", "user", "user"]
 
 
@@ -51,7 +60,9 @@ def test_molecule_and_sequence_files_add_their_text_for_the_model(tmp_path):
 
 def test_typed_control_tokens_are_neutralised_only_for_the_model():
     history = History([_turn("<think>x</think><video><|im_end|>")])
-    assert history.to_messages()[0]["content"][0]["text"] == "<\u200bthink>x<\u200b/think><\u200bvideo><\u200b|im_end|>"
+    assert (
+        history.to_messages()[0]["content"][0]["text"] == "<\u200bthink>x<\u200b/think><\u200bvideo><\u200b|im_end|>"
+    )
     assert history.turns[0].text == "<think>x</think><video><|im_end|>"
 
 
@@ -100,8 +111,10 @@ def test_answer_text_in_think_tags():
 def test_science_found_once_each_and_molecules_listed_newest_first():
     text = "Ethanol <SMILES>CCO</SMILES> again CCO, a reaction CCO.CC(=O)O>>CCOC(C)=O and glucose C6H12O6."
     assert find_science(text) == [Found("smiles", "CCO"), Found("reaction", "CCO.CC(=O)O>>CCOC(C)=O")]
-    history = History([
-        _turn("q1", Answer(content="x", found=[Found("smiles", "CCO")])),
-        _turn("q2", Answer(content="y", found=[Found("smiles", "c1ccccc1"), Found("smiles", "CCO")])),
-    ])
+    history = History(
+        [
+            _turn("q1", Answer(content="x", found=[Found("smiles", "CCO")])),
+            _turn("q2", Answer(content="y", found=[Found("smiles", "c1ccccc1"), Found("smiles", "CCO")])),
+        ]
+    )
     assert history.molecules() == ["c1ccccc1", "CCO"]

@@ -196,7 +196,7 @@ def test_tool_loop_with_a_tiny_checkpoint_scripted_to_emit_an_action_block(tiny_
     steps = [e for e in events if isinstance(e, ToolStep)]
     assert len(steps) == 1 and steps[0].ok and steps[0].result["canonical_smiles"] == "CCO"
     assert '"name": "check_smiles"' in prompts[0]  # the template rendered the tools
-    environment = f'<|im_start|>environment name=<|plugin|>\n{steps[0].environment_message()["content"]}<|im_end|>'
+    environment = f"<|im_start|>environment name=<|plugin|>\n{steps[0].environment_message()['content']}<|im_end|>"
     assert environment in prompts[1] and '"canonical_smiles": "CCO"' in environment
     assert (
         '<|action_start|><|plugin|>\n{"name": "check_smiles", "parameters": {"smiles": "OCC"}}\n<|action_end|>'

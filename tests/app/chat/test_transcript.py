@@ -35,13 +35,24 @@ def history(tmp_path):
         content=f"Yes: <SMILES>CCO</SMILES> (C2H6O). A related protein: {PROTEIN}",
         reasoning="The user shows a flask.",
         thinking_seconds=1.24,
-        steps=[ToolStep("check_smiles", {"smiles": "OCC"}, True, result={"ok": True, "canonical_smiles": "CCO"},
-                        duration_s=0.01)],
+        steps=[
+            ToolStep(
+                "check_smiles",
+                {"smiles": "OCC"},
+                True,
+                result={"ok": True, "canonical_smiles": "CCO"},
+                duration_s=0.01,
+            )
+        ],
         found=[Found("smiles", "CCO"), Found("protein", PROTEIN)],
         end=TurnEnd("answered"),
     )
-    return History([Turn(TYPED, attachments, answer), Turn("and now?", [], Answer(content="Cut", end=TurnEnd(
-        "cut_off", tokens=1)))])
+    return History(
+        [
+            Turn(TYPED, attachments, answer),
+            Turn("and now?", [], Answer(content="Cut", end=TurnEnd("cut_off", tokens=1))),
+        ]
+    )
 
 
 def test_json_carries_raw_text_steps_media_end_states_and_science(history, tmp_path):
@@ -71,7 +82,11 @@ def test_import_round_trip_restores_the_conversation(history, tmp_path):
     assert attachment.name == "flask.png" and Image.open(attachment.path).size == (8, 6)
     original, back = history.turns[0].answer, restored.turns[0].answer
     assert (back.content, back.reasoning, back.end, back.found) == (
-        original.content, original.reasoning, original.end, original.found)
+        original.content,
+        original.reasoning,
+        original.end,
+        original.found,
+    )
     assert back.steps[0].result == original.steps[0].result
     assert restored.turns[1].answer.end == TurnEnd("cut_off", tokens=1)
     # exporting the restored conversation gives the same document (apart from the time stamp)
@@ -80,8 +95,12 @@ def test_import_round_trip_restores_the_conversation(history, tmp_path):
     assert first == second
     # the model receives the same messages from the restored conversation
     assert restored.to_messages() == [
-        {**message, "content": [{**item, "path": attachment.path} if "path" in item else item
-                                for item in message["content"]]} if message["role"] == "user" else message
+        {
+            **message,
+            "content": [{**item, "path": attachment.path} if "path" in item else item for item in message["content"]],
+        }
+        if message["role"] == "user"
+        else message
         for message in history.to_messages()
     ]
 
@@ -127,7 +146,10 @@ def test_version_1_files_are_still_read():
     first, second = restored.turns
     assert first.text == "Is <b>this</b> ethanol?" and first.answer.reasoning == "thinking"
     assert (first.answer.content, first.answer.thinking_seconds, first.answer.end) == (
-        "Yes, <SMILES>CCO</SMILES>.", 1.5, TurnEnd("answered"))
+        "Yes, <SMILES>CCO</SMILES>.",
+        1.5,
+        TurnEnd("answered"),
+    )
     assert first.answer.found == [Found("smiles", "CCO")] and second.answer is None
 
 

@@ -67,7 +67,11 @@ def test_chat_with_thinking_and_sampling_values(client, running):
     assert result.startswith("<think>\nLet me think.\n</think>")
     call = running.backend.calls[-1]
     assert (call.params.temperature, call.params.top_p, call.params.top_k, call.params.max_new_tokens) == (
-        0.0, 0.9, 10, 32)
+        0.0,
+        0.9,
+        10,
+        32,
+    )
     assert isinstance(call.params.top_k, int) and call.messages[0] == {"role": "system", "content": "Be brief."}
 
 

@@ -43,7 +43,7 @@ def _ask(chat, history, text, files=(), system=""):
     """The page's submit chain: add_turn, then respond to the end; returns (chatbot, history)."""
     _, history, box = chat.add_turn({"text": text, "files": list(files)}, history)
     assert box.interactive is False
-    return _last(chat.respond(history, system, *SAMPLING, _request()))
+    return _last(chat.respond(_request(), history, system, *SAMPLING))
 
 
 def _sent_text(backend):
@@ -60,7 +60,8 @@ def test_a_turn_streams_into_the_history_and_the_chat(tmp_path):
     assert turn.answer.end == TurnEnd("answered") and turn.answer.found[0].text == ASPIRIN
     assert backend.calls[-1].messages[0] == {"role": "system", "content": "Be brief."}
     assert backend.calls[-1].messages[-1]["content"][0] == {"type": "image", "path": image}
-    user, answer, card = chatbot
+    files, user, answer, card = chatbot
+    assert files["content"][0]["file"]["orig_name"] == "flask.png"
     assert user["content"][-1] == {"type": "text", "text": "what is <b>this</b>?"}
     assert answer["content"].startswith("Aspirin is &lt;SMILES&gt;") and isinstance(card["content"], gr.HTML)
     assert [choice[0] for choice in chat.molecules(history).choices] == [ASPIRIN]
@@ -83,7 +84,7 @@ def test_stop_marks_the_running_answer_stopped_and_unlocks_the_box():
     backend = FakeBackend(content=" ".join(["word"] * 500), delay_s=0.02)
     chat = _handlers(backend)
     _, history, _ = chat.add_turn({"text": "long", "files": []}, History())
-    stream = chat.respond(history, "", *SAMPLING, _request())
+    stream = chat.respond(_request(), history, "", *SAMPLING)
     next(stream)
     chatbot, history, box = chat.stop(history, _request())
     assert history.turns[0].answer.end == TurnEnd("stopped") and chatbot[-1]["content"] == "*(stopped)*"
@@ -98,20 +99,27 @@ def test_retry_edit_and_undo_map_chat_indices_to_turns(tmp_path):
     image = str(make_image(tmp_path / "a.png"))
     _, history = _ask(chat, History(), "first", [image])
     _, history = _ask(chat, history, "second")
-    chatbot, history = chat.retry(history, gr.RetryData(None, {"index": 2, "value": "second"}))
+    # the chat is: [image] [first] [ok] [second] [ok]; indices name messages, the handlers find their turns
+    chatbot, history = chat.retry(history, gr.RetryData(None, {"index": 3, "value": "second"}))
     assert [t.text for t in history.turns] == ["first", "second"] and history.turns[1].answer is None
     # Editing a message with an attachment keeps the attachment and uses the new text.
-    chatbot, history = chat.edit(history, gr.EditData(None, {"index": 0, "value": "first, edited",
-                                                             "previous_value": "first"}))
+    chatbot, history = chat.edit(
+        history, gr.EditData(None, {"index": 1, "value": "first, edited", "previous_value": "first"})
+    )
     assert len(history) == 1 and history.turns[0].text == "first, edited"
     assert history.turns[0].attachments[0].path == image
-    _, history = _last(chat.respond(history, "", *SAMPLING, _request()))
-    assert backend.calls[-1].messages[-1]["content"] == [{"type": "image", "path": image},
-                                                         {"type": "text", "text": "first, edited"}]
-    chatbot, history, box = chat.undo(history, gr.UndoData(None, {"index": 0, "value": "first, edited"}))
+    _, history = _last(chat.respond(_request(), history, "", *SAMPLING))
+    assert backend.calls[-1].messages[-1]["content"] == [
+        {"type": "image", "path": image},
+        {"type": "text", "text": "first, edited"},
+    ]
+    chatbot, history, box = chat.undo(history, gr.UndoData(None, {"index": 1, "value": "first, edited"}))
     assert chatbot == [] and len(history) == 0 and box == {"text": "first, edited", "files": [image]}
     with pytest.raises(gr.Error, match="empty"):
-        chat.edit(History([*_ask(chat, History(), "q")[1].turns]), gr.EditData(None, {"index": 0, "value": " ", "previous_value": "q"}))
+        chat.edit(
+            History([*_ask(chat, History(), "q")[1].turns]),
+            gr.EditData(None, {"index": 0, "value": " ", "previous_value": "q"}),
+        )
 
 
 def test_chat_api_streams_text_with_think_tags_and_says_how_it_ended():
@@ -167,11 +175,11 @@ def test_typed_text_reaches_the_backend_byte_for_byte(first, edited):
     chatbot, history = _ask(chat, History(), first)
     assert _sent_text(backend) == first and history.turns[0].text == first
     assert chatbot[0]["content"][-1] == {"type": "text", "text": first}  # the edit box will show exactly this
-    _, history = _last(chat.respond(chat.retry(history, gr.RetryData(None, {"index": 0, "value": first}))[1], "",
-                                    *SAMPLING, _request()))  # fmt: skip
+    _, history = chat.retry(history, gr.RetryData(None, {"index": 0, "value": first}))
+    _, history = _last(chat.respond(_request(), history, "", *SAMPLING))
     assert _sent_text(backend) == first
     _, history = chat.edit(history, gr.EditData(None, {"index": 0, "value": edited, "previous_value": first}))
-    _last(chat.respond(history, "", *SAMPLING, _request()))
+    _last(chat.respond(_request(), history, "", *SAMPLING))
     assert _sent_text(backend) == edited
     list(chat.chat(first, [], False, 0.8, 1.0, 50, 0.0, 8, "", False, _request()))
     assert _sent_text(backend) == first

@@ -31,7 +31,9 @@ def test_ask_inserts_checked_science_into_the_box():
     box = panels.insert_molecule("OCC", {"text": "", "files": []})
     assert box["text"] == "Tell me about this molecule:\n<SMILES>CCO</SMILES>"
     assert panels.insert_molecule("OCC", {"text": "Compare", "files": ["a.png"]}) == {
-        "text": "Compare\n<SMILES>CCO</SMILES>", "files": ["a.png"]}
+        "text": "Compare\n<SMILES>CCO</SMILES>",
+        "files": ["a.png"],
+    }
     with pytest.raises(gr.Error, match="not inserted"):
         panels.insert_molecule("C1CC(", None)
     assert panels.insert_sequence("mktayiakqr", None)["text"].endswith("MKTAYIAKQR")

@@ -73,11 +73,19 @@ def test_reaction_card_and_cached_card_for_each_kind():
 def test_a_turn_renders_user_text_as_typed_and_model_text_escaped(tmp_path):
     image = str(make_image(tmp_path / "upload.png"))
     attachments = prepare_user_turn("x", [image], Limits(), names=["flask.png"]).attachments
-    answer = Answer(content="<b>bold?</b> Ethanol <SMILES>CCO</SMILES>", reasoning="think <i>",
-                    thinking_seconds=1.26, found=[Found("smiles", "CCO")], end=TurnEnd("answered"))
-    user, thinking, text, card = rendering.render_turn(Turn("  a\t&amp; <b>b</b>", attachments, answer))
-    assert user == {"role": "user", "content": [
-        {"file": {"path": image, "orig_name": "flask.png"}}, {"type": "text", "text": "  a\t&amp; <b>b</b>"}]}
+    answer = Answer(
+        content="<b>bold?</b> Ethanol <SMILES>CCO</SMILES>",
+        reasoning="think <i>",
+        thinking_seconds=1.26,
+        found=[Found("smiles", "CCO")],
+        end=TurnEnd("answered"),
+    )
+    files, user, thinking, text, card = rendering.render_turn(Turn("  a\t&amp; <b>b</b>", attachments, answer))
+    assert files == {
+        "role": "user",
+        "content": [{"file": {"path": image, "orig_name": "flask.png", "mime_type": "image/png"}}],
+    }
+    assert user == {"role": "user", "content": [{"type": "text", "text": "  a\t&amp; <b>b</b>"}]}
     assert thinking["metadata"] == {"title": "Thinking", "status": "done", "duration": 1.3}
     assert thinking["content"] == "think &lt;i&gt;"
     assert text["content"] == "&lt;b&gt;bold?&lt;/b&gt; Ethanol &lt;SMILES&gt;CCO&lt;/SMILES&gt;"
@@ -116,11 +124,13 @@ def test_tool_steps_are_collapsed_with_the_result_inside_and_cannot_break_out_of
 
 
 def test_message_indices_map_back_to_turns():
-    history = History([
-        Turn("q1", [], Answer(content="a1", reasoning="r", end=TurnEnd("answered"))),  # user, thinking, answer
-        Turn("q2", [], Answer(content="", end=TurnEnd("empty"))),  # user, marker
-        Turn("q3"),  # user only
-    ])
+    history = History(
+        [
+            Turn("q1", [], Answer(content="a1", reasoning="r", end=TurnEnd("answered"))),  # user, thinking, answer
+            Turn("q2", [], Answer(content="", end=TurnEnd("empty"))),  # user, marker
+            Turn("q3"),  # user only
+        ]
+    )
     messages = rendering.to_chatbot(history)
     assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "user", "assistant", "user"]
     assert [rendering.turn_at(history, index) for index in range(6)] == [0, 0, 0, 1, 1, 2]
