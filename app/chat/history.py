@@ -12,6 +12,7 @@ retry / edit / undo, and export / import (:mod:`app.chat.transcript`). Nothing h
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -30,6 +31,7 @@ __all__ = [
     "Turn",
     "TurnEnd",
     "find_science",
+    "without_end_marker",
 ]
 
 EndState = Literal["answered", "empty", "stopped", "cut_off", "failed", "timed_out"]
@@ -86,6 +88,19 @@ _MARKERS = {
     "stopped": "(stopped)",
     "timed_out": "(generation timed out)",
 }
+
+
+# The end marker as Answer.text_with_marker appends it: the whole reply, or after a blank line (a failure raises in
+# /chat instead). An answer that itself ends with a blank line and such words cannot be told apart (a text protocol).
+_END_MARKER = re.compile(
+    r"(?:\A|\n\n)\((?:the model returned no text|stopped|cut off at (?:\d+ tokens|the new-token limit)"
+    r"|generation timed out)\)\Z"
+)
+
+
+def without_end_marker(text: str) -> str:
+    """A ``/chat`` reply without the end marker the app appends ("(cut off at 64 tokens)", …): the model's text."""
+    return _END_MARKER.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from app.ui.mcp import science_tools_only
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["CSS", "GENERATE_GROUP", "build_demo", "demo_banner_markdown", "launch", "model_info_markdown"]
+
 GENERATE_GROUP = "generate"  # one concurrency pool for UI chat and /chat API calls
 EXAMPLES = [
     {"text": "What is the chemical formula of water?"},

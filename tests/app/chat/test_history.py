@@ -4,7 +4,7 @@ import pytest
 from studio_media import make_image, make_text
 
 from app.chat.attachments import prepare_user_turn
-from app.chat.history import END_STATES, Answer, Found, History, Turn, TurnEnd, find_science
+from app.chat.history import END_STATES, Answer, Found, History, Turn, TurnEnd, find_science, without_end_marker
 from app.config import Limits
 
 
@@ -118,3 +118,10 @@ def test_science_found_once_each_and_molecules_listed_newest_first():
         ]
     )
     assert history.molecules() == ["c1ccccc1", "CCO"]
+
+
+@pytest.mark.parametrize("state", ["answered", "empty", "stopped", "cut_off", "timed_out"])
+def test_the_model_text_of_a_reply_is_the_reply_without_its_marker(state):
+    for content in ("", "Water is H2O.", "ends with (stopped)"):
+        reply = Answer(content=content, end=TurnEnd(state, tokens=64)).text_with_marker()
+        assert without_end_marker(reply) == content
