@@ -1,6 +1,8 @@
-"""Chemistry and biology helpers for Intern-S1 Studio: validation with reasons, pictures, cards, spans.
+"""Chemistry and biology helpers for Intern-S1 Studio: validation with reasons, pictures, cards, spans, files,
+names and structures.
 
-Pure science: RDKit, Biopython, selfies and Pillow only (no torch, transformers or gradio). The public API is
+Pure science: RDKit, Biopython, selfies, Pillow and OPSIN (the jar ``py2opsin`` ships, run in a JVM) only (no
+torch, transformers or gradio). The public API is
 flat (``science_tools.check_smiles``, ``science_tools.draw_molecule_svg`` …) and lazy: ``import science_tools``
 loads nothing heavy; RDKit / Biopython are imported on first use of a function that needs them.
 
@@ -38,6 +40,24 @@ __all__ = [
     "molecule_png",
     "tag_for_tokenizer",
     "tag_spans",
+    "InvalidResidue",
+    "ReactionComponent",
+    "ReactionReport",
+    "check_reaction",
+    "check_smiles_or_reaction",
+    "MoleculeFileReport",
+    "NamedMolecule",
+    "SequenceFileReport",
+    "read_molecule_file",
+    "read_sequence_file",
+    "NameReport",
+    "StructureChain",
+    "StructureLigand",
+    "StructureReport",
+    "name_to_structure",
+    "names_to_structures",
+    "opsin_problem",
+    "read_structure",
 ]
 
 _LOCATIONS = {
@@ -62,6 +82,24 @@ _LOCATIONS = {
     "molecule_png": "._drawing",
     "tag_for_tokenizer": "._tagging",
     "tag_spans": "._tagging",
+    "InvalidResidue": "._reports",
+    "ReactionComponent": "._reports",
+    "ReactionReport": "._reports",
+    "check_reaction": "._reactions",
+    "check_smiles_or_reaction": "._reactions",
+    "MoleculeFileReport": "._read_reports",
+    "NamedMolecule": "._read_reports",
+    "SequenceFileReport": "._read_reports",
+    "read_molecule_file": "._files",
+    "read_sequence_file": "._files",
+    "NameReport": "._read_reports",
+    "StructureChain": "._read_reports",
+    "StructureLigand": "._read_reports",
+    "StructureReport": "._read_reports",
+    "name_to_structure": "._names",
+    "names_to_structures": "._names",
+    "opsin_problem": "._names",
+    "read_structure": "._structures",
 }
 
 
@@ -81,10 +119,31 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # keeps IDEs and type checkers aware of the lazy names
     from ._conformers import conformer_molblock, embed_conformer
     from ._drawing import draw_grid_svg, draw_molecule_svg, draw_reaction_svg, molecule_png
+    from ._files import read_molecule_file, read_sequence_file
     from ._labels import LABELS, label
     from ._limits import LIMITS
     from ._molecules import DESCRIPTOR_NAMES, check_molecule, check_smiles
-    from ._reports import ConformerReport, MoleculeReport, SequenceReport, Span
+    from ._names import name_to_structure, names_to_structures, opsin_problem
+    from ._reactions import check_reaction, check_smiles_or_reaction
+    from ._read_reports import (
+        MoleculeFileReport,
+        NamedMolecule,
+        NameReport,
+        SequenceFileReport,
+        StructureChain,
+        StructureLigand,
+        StructureReport,
+    )
+    from ._reports import (
+        ConformerReport,
+        InvalidResidue,
+        MoleculeReport,
+        ReactionComponent,
+        ReactionReport,
+        SequenceReport,
+        Span,
+    )
     from ._sequences import check_fasta, check_sequence
     from ._spans import find_spans
+    from ._structures import read_structure
     from ._tagging import tag_for_tokenizer, tag_spans

@@ -17,8 +17,9 @@ from rdkit.Chem import rdChemReactions
 from rdkit.Chem.Draw import rdMolDraw2D
 
 from ._limits import MAX_DEPICTION_HEAVY_ATOMS, MAX_GRID_CELL_HEAVY_ATOMS, MAX_GRID_MOLECULES, require_str
-from ._molecules import check_smiles, parse_smiles, reaction_problem
+from ._molecules import check_smiles, parse_smiles
 from ._rdkit_log import captured_rdkit_log
+from ._reactions import reaction_problem
 
 
 __all__ = ["draw_grid_svg", "draw_molecule_svg", "draw_reaction_svg", "molecule_png", "svg_is_safe"]

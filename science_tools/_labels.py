@@ -49,6 +49,11 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "sequence": "Sequence",
         "header": "FASTA header",
         "invalid_residues": "Characters not allowed",
+        "position": "Position in the sequence",
+        "character": "Character",
+        "input_position": "Position as typed",
+        "line": "Line",
+        "column": "Column",
         "record_count": "FASTA records in the input",
         "properties": "Properties",
         "length": "Length",
@@ -68,6 +73,33 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "gc_content": "GC content (%)",
         "reverse_complement": "Reverse complement",
         "translation_frames": "Translation, frame",
+        # reactions (the singular role names label one molecule's row: "Reactant 1")
+        "reactants": "Reactants",
+        "agents": "Agents (above the arrow)",
+        "products": "Products",
+        "reactant": "Reactant",
+        "agent": "Agent",
+        "product": "Product",
+        "role": "Role",
+        "index": "Number",
+        # files
+        "format": "File format",
+        "molecules": "Molecules",
+        "records": "Records",
+        "name": "Name",
+        "source": "File",
+        "record": "Record in the file",
+        # structures
+        "models": "Models",
+        "atoms": "Atoms (first model)",
+        "chains": "Chains",
+        "chain": "Chain",
+        "ligands": "Ligands (HETATM, no water)",
+        "id": "Chain ID",
+        "fasta": "FASTA",
+        "count": "Count",
+        # names
+        "opsin_smiles": "SMILES as written by OPSIN",
         # conformers
         "molblock": "MOL block (3D)",
         "forcefield": "Force field",
@@ -89,10 +121,37 @@ KIND_LABELS: Mapping[tuple[str, str], str] = MappingProxyType(
         ("protein", "molecular_weight"): "Molecular weight (Da)",
         ("dna", "molecular_weight"): "Molecular weight, single strand (Da)",
         ("rna", "molecular_weight"): "Molecular weight (Da)",
+        ("reaction", "canonical_smiles"): "Reaction SMILES (canonical)",
+        ("name", "source"): "Structure from",
+        ("name", "name"): "Chemical name",
+        ("molecule_file", "input"): "File",
+        ("structure", "input"): "File",
+        ("structure", "length"): "Length (residues)",
+        ("structure", "name"): "Ligand",
+        ("structure", "header"): "FASTA header",
+        ("sequence_file", "input"): "File",
     }
 )
 
-_KIND_NAMES = {"dna": "DNA", "rna": "RNA", "smiles": "SMILES", "inchi": "InChI", "selfies": "SELFIES"}
+_KIND_NAMES = {
+    "dna": "DNA",
+    "rna": "RNA",
+    "smiles": "SMILES",
+    "inchi": "InChI",
+    "selfies": "SELFIES",
+    "molblock": "MOL block",
+    "reaction": "Reaction SMILES",
+    "smi": "SMILES list (.smi)",
+    "sdf": "SDF",
+    "mol": "MOL file",
+    "fasta": "FASTA",
+    "pdb": "PDB",
+    "mmcif": "mmCIF",
+    "structure": "Structure",
+    "name": "Name",
+    "molecule_file": "Molecule file",
+    "sequence_file": "Sequence file",
+}
 _PERCENT = frozenset({"gc_content", "helix_fraction", "turn_fraction", "sheet_fraction"})
 _DECIMALS = {
     "molecular_weight": ",.2f",
@@ -107,7 +166,7 @@ _DECIMALS = {
     "aromaticity": ".3f",
     "energy": ",.2f",
 }
-_NAMED_VALUES = frozenset({"kind", "input_format"})  # short identifiers shown as names ("dna" → "DNA")
+_NAMED_VALUES = frozenset({"kind", "input_format", "format"})  # short identifiers shown as names ("dna" → "DNA")
 
 
 def label(key: str, kind: str | None = None) -> str:

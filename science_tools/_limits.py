@@ -16,12 +16,21 @@ __all__ = [
     "MAX_FASTA_RECORDS",
     "MAX_GRID_CELL_HEAVY_ATOMS",
     "MAX_GRID_MOLECULES",
+    "MAX_MOLECULE_FILE_BYTES",
+    "MAX_MOLECULE_FILE_RECORDS",
+    "MAX_MOLECULE_FILE_SMILES_CHARS",
     "MAX_MOLECULE_TEXT",
     "MAX_RESIDUES",
     "MAX_SELFIES_SYMBOLS",
+    "MAX_SEQUENCE_FILE_BYTES",
     "MAX_SEQUENCE_TEXT",
     "MAX_SMILES_LENGTH",
     "MAX_SPAN_TEXT",
+    "MAX_NAME_LENGTH",
+    "MAX_NAMES_PER_CALL",
+    "MAX_OPSIN_SECONDS",
+    "MAX_STRUCTURE_ATOMS",
+    "MAX_STRUCTURE_BYTES",
     "require_str",
 ]
 
@@ -39,6 +48,20 @@ MAX_RESIDUES = 100_000
 MAX_SEQUENCE_TEXT = 2_000_000  # characters of raw paste (headers, spaces, line numbers included)
 MAX_FASTA_RECORDS = 10_000
 MAX_SPAN_TEXT = 200_000  # characters scanned by find_spans / tag_spans
+# Files (read_molecule_file / read_sequence_file): every limit is checked before or while streaming the file in,
+# never after parsing it all (issue 16: a 300 000-line .smi used to be parsed whole, ~9.6 ms a line).
+MAX_MOLECULE_FILE_BYTES = 10_000_000  # checked from the file's size before reading, and again while reading
+MAX_MOLECULE_FILE_RECORDS = 1_000  # molecules (.smi lines, SDF records); reading stops at the first one over
+MAX_MOLECULE_FILE_SMILES_CHARS = 200_000  # total canonical SMILES the molecules of one file may come to
+MAX_SEQUENCE_FILE_BYTES = 10_000_000  # FASTA files; their text must also fit MAX_SEQUENCE_TEXT characters
+# Names → structures (OPSIN in a JVM): long systematic names run to a few hundred characters.
+MAX_NAME_LENGTH = 2_000  # characters; checked before OPSIN starts
+MAX_NAMES_PER_CALL = 100  # names converted in one JVM start
+MAX_OPSIN_SECONDS = 30  # one OPSIN run (JVM start ~1-2 s + the names); then the run is killed
+# Protein structures (Biopython PDB / mmCIF parsers). Most PDB entries are well under 10 MB; the largest
+# mmCIF files (ribosomes, viruses) exceed this and are refused with the size and the limit.
+MAX_STRUCTURE_BYTES = 20_000_000  # checked from the file's size (or the text's length) before parsing
+MAX_STRUCTURE_ATOMS = 500_000  # atoms in the first model, checked after parsing, before any per-chain work
 
 # The public, read-only view (``science_tools.LIMITS["MAX_SMILES_LENGTH"]``): consumers such as the app's tool
 # loop read their science limits here instead of keeping their own numbers.

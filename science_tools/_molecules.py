@@ -11,7 +11,7 @@ from ._reports import MoleculeReport
 from ._smiles_syntax import atom_offsets, describe_syntax_problem
 
 
-__all__ = ["DESCRIPTOR_NAMES", "check_molecule", "check_smiles", "parse_smiles", "reaction_problem"]
+__all__ = ["DESCRIPTOR_NAMES", "check_molecule", "check_smiles", "parse_smiles"]
 
 DESCRIPTOR_NAMES = (
     "molecular_weight",  # g/mol, average isotopic masses (Descriptors.MolWt)
@@ -160,7 +160,11 @@ def _check_smiles_text(
             warnings=warnings,
         )
     if ">" in smiles:
-        return _failure(original, fmt, _angle_bracket_reason(smiles), smiles.index(">"), warnings=warnings)
+        reaction = smiles.count(">") == 2 and "<" not in smiles
+        return _failure(
+            original, "reaction" if reaction else fmt, _angle_bracket_reason(smiles), smiles.index(">"),
+            warnings=warnings,
+        )  # fmt: skip
     with captured_rdkit_log() as sanitize_log:
         mol = Chem.MolFromSmiles(smiles)
     if mol is not None:
@@ -192,7 +196,9 @@ def _explain_syntax(smiles: str, rdkit_lines: list[str]) -> tuple[str, int | Non
 def check_smiles(text: str, *, descriptors: bool = True) -> MoleculeReport:
     """Validate a SMILES string and describe the molecule.
 
-    Surrounding whitespace is ignored (with a warning). Failures carry RDKit's own diagnosis in words,
+    Surrounding whitespace is ignored (with a warning). A reaction SMILES is refused with ``input_format``
+    "reaction" and a reason pointing to ``check_reaction`` (or use ``check_smiles_or_reaction``, which
+    dispatches). Failures carry RDKit's own diagnosis in words,
     e.g. "atom 1 (N) has valence 5, more than allowed", "unclosed ring 1 (opened at position 1)",
     "unknown element 'Xx' in bracket atom [Xx] at position 1".
 
@@ -307,33 +313,10 @@ def check_molecule(text: str, fmt: str = "auto") -> MoleculeReport:
     return _check_molblock(text, text)  # no strip: a MOL block starts with a (possibly empty) title line
 
 
-def reaction_problem(text: str) -> str | None:
-    """Why ``text`` is not a drawable reaction SMILES, or None when every part is valid."""
-    if not text:
-        return "empty input"
-    if len(text) > MAX_SMILES_LENGTH:
-        return f"reaction SMILES is {len(text)} characters long; the limit is {MAX_SMILES_LENGTH}"
-    parts = text.split(">")
-    if len(parts) != 3:
-        return "reaction SMILES needs the form reactants>agents>products (e.g. A.B>>C)"
-    if not parts[0] or not parts[2]:
-        return "a reaction needs at least one reactant and one product"
-    if space := re.search(r"\s", text):
-        return f"whitespace at position {space.start()}: reaction SMILES has no spaces"
-    for role, part in zip(("reactant", "agent", "product"), parts):
-        if part and "" in part.split("."):
-            return f"empty molecule between '.' separators in the {role}s"
-        for molecule in filter(None, part.split(".")):
-            report = check_smiles(molecule, descriptors=False)
-            if not report.ok:
-                return f"{role} {molecule!r}: {report.error}"
-    return None
-
-
 def _angle_bracket_reason(smiles: str) -> str:
     """'>' is not SMILES: a reaction (reactants>agents>products) or markup pasted along with the molecule."""
     if smiles.count(">") == 2 and "<" not in smiles:
-        return "this is a reaction (reactants>agents>products), not a single molecule; check the molecules one by one"
+        return "this is a reaction SMILES (reactants>agents>products), not a single molecule; use check_reaction"
     return (
         f"character '>' at position {smiles.index('>')} is not allowed in SMILES "
         "(tags or HTML around the molecule? paste the bare SMILES)"

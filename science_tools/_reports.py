@@ -4,13 +4,39 @@ Each one has ``to_dict()`` (JSON-safe, shared key vocabulary) and ``display_rows
 ``ReportMixin``; the key tables are in ``docs/science_tools.md``.
 """
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, NamedTuple
 
 from ._schema import ReportMixin
 
 
-__all__ = ["ConformerReport", "MoleculeReport", "SequenceReport", "Span"]
+__all__ = [
+    "ConformerReport",
+    "InvalidResidue",
+    "MoleculeReport",
+    "ReactionComponent",
+    "ReactionReport",
+    "SequenceReport",
+    "Span",
+]
+
+
+class InvalidResidue(NamedTuple):
+    """A character a sequence may not contain, and where the user typed it.
+
+    Attributes:
+        position: 1-based position in the cleaned sequence (whitespace, digits and the header removed).
+        character: The character as typed.
+        input_position: 1-based position in the record's ``input`` (the text as typed).
+        line: 1-based line in the whole text given to ``check_sequence`` / ``check_fasta`` (or the file).
+        column: 1-based column in that line.
+    """
+
+    position: int
+    character: str
+    input_position: int
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -56,7 +82,8 @@ class SequenceReport(ReportMixin):
         error: A readable reason naming offending characters and their 1-based positions, or None.
         properties: ProtParam card (protein) or nucleotide card (DNA/RNA); empty when not ok.
         header: The FASTA header line without ">" (None for a bare sequence).
-        invalid_residues: ``(position, character)`` pairs, 1-based positions in ``sequence``.
+        invalid_residues: ``InvalidResidue`` entries: the character, its 1-based position in ``sequence`` and
+            where it was typed (position in ``input``, line and column).
         record_count: Number of FASTA records in the input (this report describes the first).
         warnings: Non-fatal notes (ambiguous residues excluded, trailing stop removed, ...).
         input: This record's text as typed: from its ">" header line up to the next header (the whole text
@@ -69,7 +96,7 @@ class SequenceReport(ReportMixin):
     error: str | None = None
     properties: dict = field(default_factory=dict)
     header: str | None = None
-    invalid_residues: tuple[tuple[int, str], ...] = ()
+    invalid_residues: tuple[InvalidResidue, ...] = ()
     record_count: int = 1
     warnings: tuple[str, ...] = ()
     input: str = ""
@@ -78,9 +105,7 @@ class SequenceReport(ReportMixin):
 
     def _wire_fields(self) -> dict[str, Any]:
         wire = super()._wire_fields()
-        wire["invalid_residues"] = [
-            {"position": position, "character": character} for position, character in self.invalid_residues
-        ]
+        wire["invalid_residues"] = [residue._asdict() for residue in self.invalid_residues]
         return wire
 
 
@@ -129,3 +154,79 @@ class Span(ReportMixin):
     text: str
 
     DISPLAY_KEYS: ClassVar[tuple[str, ...]] = ("kind", "text")
+
+
+@dataclass(frozen=True)
+class ReactionComponent:
+    """One molecule of a reaction SMILES.
+
+    Attributes:
+        role: "reactant", "agent" or "product".
+        index: 1-based number within its role ("product 2").
+        start: 0-based offset of the molecule in the reaction's ``input``.
+        text: The molecule as typed.
+        ok: True when RDKit accepts it.
+        canonical_smiles: RDKit canonical SMILES, when ok.
+        formula: Molecular formula, when ok.
+        molecular_weight: Average molecular weight in g/mol, when ok.
+        error: Why RDKit refuses it (positions inside the message count from the molecule's first character).
+        error_position: 0-based offset of the problem in the reaction's ``input``, when known.
+    """
+
+    role: str
+    index: int
+    start: int
+    text: str
+    ok: bool
+    canonical_smiles: str | None = None
+    formula: str | None = None
+    molecular_weight: float | None = None
+    error: str | None = None
+    error_position: int | None = None
+
+
+@dataclass(frozen=True)
+class ReactionReport(ReportMixin):
+    """What ``check_reaction`` found out about a reaction SMILES ``reactants>agents>products``.
+
+    Attributes:
+        ok: True when the text has the reaction form and every molecule in it is valid.
+        input: The text as given.
+        canonical_smiles: The reaction rebuilt from each molecule's canonical SMILES, when ok.
+        reactants: The molecules left of the first ``>``.
+        agents: The molecules between the two ``>`` (catalysts, solvents, conditions); often empty.
+        products: The molecules right of the second ``>``.
+        error: The first problem: the form, or which molecule (role, number, position) is invalid and why.
+        error_position: 0-based offset of that problem in ``input``, when known.
+        warnings: Non-fatal notes.
+    """
+
+    ok: bool
+    input: str
+    canonical_smiles: str | None = None
+    reactants: tuple[ReactionComponent, ...] = ()
+    agents: tuple[ReactionComponent, ...] = ()
+    products: tuple[ReactionComponent, ...] = ()
+    error: str | None = None
+    error_position: int | None = None
+    warnings: tuple[str, ...] = ()
+
+    REPORT_KIND: ClassVar[str] = "reaction"
+    DISPLAY_KEYS: ClassVar[tuple[str, ...]] = (
+        "canonical_smiles",
+        "reactants",
+        "agents",
+        "products",
+        "error",
+        "warnings",
+    )
+
+    def components(self) -> tuple[ReactionComponent, ...]:
+        """Reactants, agents and products in reading order."""
+        return (*self.reactants, *self.agents, *self.products)
+
+    def _wire_fields(self) -> dict[str, Any]:
+        wire = super()._wire_fields()
+        for role in ("reactants", "agents", "products"):
+            wire[role] = [asdict(component) for component in wire[role]]
+        return wire

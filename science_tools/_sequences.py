@@ -11,14 +11,16 @@ rejected. Any other character (digits and whitespace are stripped first) is an e
 A single trailing ``*`` (stop) is removed with a warning; an internal ``*`` is an error.
 """
 
-import re
+from collections.abc import Iterable
 from dataclasses import replace
 
+from ._fasta import FastaRecord, clean_sequence, split_records
 from ._limits import MAX_FASTA_RECORDS, MAX_RESIDUES, MAX_SEQUENCE_TEXT, require_str
-from ._reports import SequenceReport
+from ._prose import reads_like_prose
+from ._reports import InvalidResidue, SequenceReport
 
 
-__all__ = ["check_fasta", "check_sequence", "classify_sequence"]
+__all__ = ["check_fasta", "check_records", "check_sequence", "classify_sequence", "validated_kind"]
 
 STANDARD_AMINO_ACIDS = frozenset("ACDEFGHIKLMNPQRSTVWY")
 NONSTANDARD_AMINO_ACIDS = frozenset("BZJXUO")
@@ -26,28 +28,12 @@ _DNA = frozenset("ACGT")
 _RNA = frozenset("ACGU")
 _NUCLEOTIDE_AMBIGUITY = frozenset("NRYKMSWBDHV")  # IUPAC codes, accepted in DNA/RNA, excluded from counts
 _KINDS = ("auto", "protein", "dna", "rna")
-_STRIPPED = re.compile(r"[\s\d]+")  # whitespace, line numbers and GenBank-style position columns
 _MAX_LISTED = 10
 _ECHOED_WHEN_REFUSED = 1_000  # a refused (over-limit) paste is echoed in ``input`` only this far
-
-
-def _records(text: str) -> list[tuple[str | None, str, str]]:
-    """Split a paste into (header, body, record text as typed); text before the first '>' is a headerless record."""
-    records: list[tuple[str | None, str, str]] = []
-    header: str | None = None
-    body: list[str] = []
-    raw: list[str] = []
-    for line in text.splitlines(keepends=True):
-        if line.lstrip().startswith(">"):
-            if header is not None or "".join(body).strip():
-                records.append((header, "".join(body), "".join(raw)))
-            header, body, raw = line.strip()[1:].strip(), [], []
-        elif not line.lstrip().startswith(";"):  # ';' starts a comment line in old-style FASTA
-            body.append(line)
-        raw.append(line)
-    if header is not None or "".join(body).strip():
-        records.append((header, "".join(body), "".join(raw)))
-    return records
+_PROSE_WARNING = (
+    "this reads like English words, not a protein sequence; it was accepted because every letter is also an "
+    "amino-acid code (was it meant as a question?)"
+)
 
 
 def classify_sequence(sequence: str) -> str:
@@ -71,12 +57,22 @@ def classify_sequence(sequence: str) -> str:
     return "protein"
 
 
-def _invalid(sequence: str, allowed: frozenset[str]) -> list[tuple[int, str]]:
-    return [(index + 1, ch) for index, ch in enumerate(sequence) if ch not in allowed]
+def _invalid(record: FastaRecord, sequence: str, allowed: frozenset[str]) -> list[InvalidResidue]:
+    indices = [index for index, ch in enumerate(sequence) if ch not in allowed]
+    if not indices:
+        return []
+    typed = record.locate(indices)  # the character as typed: upper-casing changed only ASCII letters
+    return [
+        InvalidResidue(index + 1, record.raw[offset - 1], offset, line, column)
+        for index, (offset, line, column) in zip(indices, typed)
+    ]
 
 
-def _describe_invalid(invalid: list[tuple[int, str]], kind: str) -> str:
-    listed = ", ".join(f"{ch!r} at {pos}" for pos, ch in invalid[:_MAX_LISTED])
+def _describe_invalid(invalid: list[InvalidResidue], kind: str, multiline: bool) -> str:
+    def where(residue: InvalidResidue) -> str:
+        return f"line {residue.line}, column {residue.column}" if multiline else str(residue.input_position)
+
+    listed = ", ".join(f"{residue.character!r} at {where(residue)}" for residue in invalid[:_MAX_LISTED])
     more = f" and {len(invalid) - _MAX_LISTED} more" if len(invalid) > _MAX_LISTED else ""
     return f"{len(invalid)} character(s) not allowed in a {kind} sequence: {listed}{more}"
 
@@ -138,8 +134,9 @@ def _nucleotide_card(sequence: str, kind: str) -> dict:
     }
 
 
-def _check_record(header: str | None, body: str, raw: str, kind: str, record_count: int, card: bool) -> SequenceReport:
-    sequence = _STRIPPED.sub("", body).upper()
+def _check_record(record: FastaRecord, kind: str, record_count: int, card: bool) -> SequenceReport:
+    header, raw = record.header, record.raw
+    sequence = clean_sequence(record.masked)
     warnings: list[str] = []
 
     def fail(error: str, chosen: str | None = None, invalid=()) -> SequenceReport:
@@ -159,15 +156,17 @@ def _check_record(header: str | None, body: str, raw: str, kind: str, record_cou
         if not sequence:
             return fail("empty sequence: only a stop '*'", chosen)
     if chosen == "protein":
-        invalid = _invalid(sequence, STANDARD_AMINO_ACIDS | NONSTANDARD_AMINO_ACIDS)
+        invalid = _invalid(record, sequence, STANDARD_AMINO_ACIDS | NONSTANDARD_AMINO_ACIDS)
     else:
-        invalid = _invalid(sequence, (_DNA if chosen == "dna" else _RNA) | _NUCLEOTIDE_AMBIGUITY)
+        invalid = _invalid(record, sequence, (_DNA if chosen == "dna" else _RNA) | _NUCLEOTIDE_AMBIGUITY)
     if invalid:
-        return fail(_describe_invalid(invalid, chosen), chosen, invalid)
+        return fail(_describe_invalid(invalid, chosen, record.multiline()), chosen, invalid)
     properties: dict = {}
     if chosen == "protein":
         if not set(sequence) & STANDARD_AMINO_ACIDS:
             return fail("no standard amino acid left to analyse (only B, Z, J, X, U or O)", chosen)
+        if reads_like_prose(sequence, record.masked):
+            warnings.append(_PROSE_WARNING)
         if card:
             properties, extra = _protein_card(sequence)
             warnings.extend(extra)
@@ -179,8 +178,8 @@ def _check_record(header: str | None, body: str, raw: str, kind: str, record_cou
     )  # fmt: skip
 
 
-def _validated_kind(text: str, kind: str) -> None:
-    require_str(text)
+def validated_kind(kind: str) -> None:
+    """Raise ``TypeError`` / ``ValueError`` unless ``kind`` is one of "auto", "protein", "dna", "rna"."""
     require_str(kind, "kind")
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
@@ -201,7 +200,8 @@ def check_fasta(text: str, kind: str = "auto", *, properties: bool = True) -> li
         TypeError: If ``text`` or ``kind`` is not a str.
         ValueError: If ``kind`` is not one of the names above.
     """
-    _validated_kind(text, kind)
+    require_str(text)
+    validated_kind(kind)
     if len(text) > MAX_SEQUENCE_TEXT:
         return [
             SequenceReport(
@@ -212,46 +212,85 @@ def check_fasta(text: str, kind: str = "auto", *, properties: bool = True) -> li
                 input=text[:_ECHOED_WHEN_REFUSED],
             )  # fmt: skip
         ]
-    records = _records(text) or [(None, "", text)]
-    if len(records) > MAX_FASTA_RECORDS:
-        error = f"input has {len(records)} FASTA records; the limit is {MAX_FASTA_RECORDS}"
+    return check_records(text.splitlines(keepends=True), kind, properties=properties, echo=text)
+
+
+def check_records(
+    lines: Iterable[str],
+    kind: str,
+    *,
+    properties: bool,
+    echo: str,
+    max_records: int | None = None,
+    stop_early: bool = False,
+) -> list[SequenceReport]:
+    """Check the FASTA records of ``lines`` (text with line ends), refusing more than ``max_records`` records.
+
+    Records are split lazily, so a file's lines can be streamed in. No record is checked when there are too
+    many; the count in the message is exact unless ``stop_early`` (files: stop reading at the first record
+    over the limit).
+
+    Args:
+        lines: The text's lines with their line ends.
+        kind: "protein", "dna", "rna" or "auto".
+        properties: Compute the property cards.
+        echo: What a refused or empty input reports as its ``input`` (shortened when refused).
+        max_records: The record limit (``MAX_FASTA_RECORDS`` when None).
+        stop_early: Stop at record ``max_records + 1`` instead of counting them all.
+    """
+    max_records = MAX_FASTA_RECORDS if max_records is None else max_records
+    records: list[FastaRecord] = []
+    count = 0
+    for record in split_records(lines):
+        count += 1
+        if count <= max_records:
+            records.append(record)
+        elif stop_early:
+            break
+    if count > max_records:
+        counted = f"more than {max_records}" if stop_early else str(count)
+        error = f"input has {counted} FASTA records; the limit is {max_records}"
         return [
             SequenceReport(
                 ok=False,
                 kind=None,
                 sequence="",
                 error=error,
-                record_count=len(records),
-                input=text[:_ECHOED_WHEN_REFUSED],
+                record_count=count,
+                input=echo[:_ECHOED_WHEN_REFUSED],
             )  # fmt: skip
         ]
-    return [_check_record(header, body, raw, kind, len(records), properties) for header, body, raw in records]
+    if not records:  # nothing but whitespace, digits or comments: one empty record
+        records = [FastaRecord(None, echo, " " * len(echo), 1)]
+    return [_check_record(record, kind, len(records), properties) for record in records]
 
 
 def check_sequence(text: str, kind: str = "auto", *, properties: bool = True) -> SequenceReport:
     """Check one protein / DNA / RNA sequence and compute its property card.
 
-    Accepts a raw sequence or FASTA (for several records the first is checked, ``record_count`` says how many
-    there were, and a warning points to ``check_fasta``). Whitespace, digits and line numbers are stripped,
-    letters upper-cased. Invalid characters are reported with their 1-based positions in the cleaned sequence.
+        Accepts a raw sequence or FASTA (for several records the first is checked, ``record_count`` says how many
+        there were, and a warning points to ``check_fasta``). Whitespace, digits and line numbers are stripped,
+        ASCII letters upper-cased. Invalid characters are reported where the user typed them: "'!' at 16" (1-based,
+    counting every typed character) for one line, "'!' at line 3, column 7" for several lines; the cleaned-sequence
+    position is kept in ``invalid_residues``. A protein that reads like English prose gets a warning.
 
-    Protein card keys: length, molecular_weight, isoelectric_point, charge_at_ph7, gravy, instability_index,
-    stable, aromaticity, extinction_coefficient_reduced, extinction_coefficient_cystines, helix_fraction,
-    turn_fraction, sheet_fraction, composition, excluded_residues (see the module docstring for the policy).
-    DNA/RNA card keys: length, gc_content, molecular_weight (None with ambiguity codes), reverse_complement,
-    translation_frames (a list: frames +1, +2, +3), composition.
+        Protein card keys: length, molecular_weight, isoelectric_point, charge_at_ph7, gravy, instability_index,
+        stable, aromaticity, extinction_coefficient_reduced, extinction_coefficient_cystines, helix_fraction,
+        turn_fraction, sheet_fraction, composition, excluded_residues (see the module docstring for the policy).
+        DNA/RNA card keys: length, gc_content, molecular_weight (None with ambiguity codes), reverse_complement,
+        translation_frames (a list: frames +1, +2, +3), composition.
 
-    Args:
-        text: The sequence or FASTA text.
-        kind: "protein", "dna", "rna", or "auto" (see ``classify_sequence``).
-        properties: Compute the property card (set False to validate only).
+        Args:
+            text: The sequence or FASTA text.
+            kind: "protein", "dna", "rna", or "auto" (see ``classify_sequence``).
+            properties: Compute the property card (set False to validate only).
 
-    Returns:
-        A ``SequenceReport``.
+        Returns:
+            A ``SequenceReport``.
 
-    Raises:
-        TypeError: If ``text`` or ``kind`` is not a str.
-        ValueError: If ``kind`` is not one of the names above.
+        Raises:
+            TypeError: If ``text`` or ``kind`` is not a str.
+            ValueError: If ``kind`` is not one of the names above.
     """
     reports = check_fasta(text, kind, properties=properties)
     first = reports[0]

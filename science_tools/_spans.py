@@ -182,7 +182,7 @@ def _classify_cached(token: str) -> str | None:
 
 def _classify_uncached(token: str) -> str | None:
     if ">" in token:
-        from ._molecules import reaction_problem
+        from ._reactions import reaction_problem
 
         return "reaction" if token.count(">") == 2 and reaction_problem(token) is None else None
     kind = _sequence_kind(token)

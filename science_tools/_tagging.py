@@ -32,7 +32,8 @@ _IUPAC_CHARS = re.compile(r"[A-Za-z0-9,()\[\]{}'’\-+·. ]+")
 
 def _valid(core: str, kind: str) -> str | None:
     """The text to put between the tags, or None when ``core`` is not a valid ``kind``."""
-    from ._molecules import check_molecule, check_smiles, reaction_problem
+    from ._molecules import check_molecule, check_smiles
+    from ._reactions import reaction_problem
     from ._sequences import check_fasta
     from ._spans import is_formula
 

@@ -124,7 +124,7 @@ def test_reaction_svg():
     ("reaction", "reason"),
     [
         ("CCO", "reactants>agents>products"),
-        ("CC>>C1CC", "product 'C1CC': unclosed ring 1"),
+        ("CC>>C1CC", "product 1 'C1CC' (at position 4): unclosed ring 1 (opened at position 5)"),
         (">>CC", "at least one reactant"),
         ("C..C>>CC", "empty molecule"),
         ("CC >> CC", "whitespace"),

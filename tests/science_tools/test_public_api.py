@@ -33,6 +33,8 @@ TEXT_FUNCTIONS = {
     "check_molecule": st.check_molecule,
     "check_sequence": st.check_sequence,
     "check_fasta": st.check_fasta,
+    "check_reaction": st.check_reaction,
+    "check_smiles_or_reaction": st.check_smiles_or_reaction,
     "find_spans": st.find_spans,
     "tag_spans": st.tag_spans,
     **{f"tag_for_tokenizer[{kind}]": (lambda text, kind=kind: st.tag_for_tokenizer(text, kind))
@@ -53,7 +55,10 @@ def test_public_names():
         "check_smiles", "check_molecule", "check_sequence", "check_fasta", "draw_molecule_svg", "draw_grid_svg",
         "draw_reaction_svg", "molecule_png", "conformer_molblock", "embed_conformer", "find_spans",
         "tag_for_tokenizer", "tag_spans", "MoleculeReport", "SequenceReport", "ConformerReport", "Span",
-        "DESCRIPTOR_NAMES", "LABELS", "LIMITS", "label",
+        "DESCRIPTOR_NAMES", "LABELS", "LIMITS", "label", "InvalidResidue", "ReactionComponent", "ReactionReport",
+        "check_reaction", "check_smiles_or_reaction", "MoleculeFileReport", "NamedMolecule", "SequenceFileReport",
+        "read_molecule_file", "read_sequence_file", "NameReport", "StructureChain", "StructureLigand",
+        "StructureReport", "name_to_structure", "names_to_structures", "opsin_problem", "read_structure",
     }  # fmt: skip
     assert set(st.__all__) == expected
     for name in st.__all__:
@@ -103,6 +108,10 @@ NON_STR_CALLS = {
     "check_molecule_fmt": lambda value: st.check_molecule("CCO", value),
     "check_sequence_kind": lambda value: st.check_sequence("MKT", value),
     "tag_kind": lambda value: st.tag_for_tokenizer("CCO", value),
+    "read_molecule_file": st.read_molecule_file,
+    "read_sequence_file": st.read_sequence_file,
+    "read_structure": st.read_structure,
+    "name_to_structure": st.name_to_structure,
 }
 
 
@@ -161,3 +170,20 @@ def test_no_text_makes_conformers_raise(text):
 def test_spans_always_slice_their_text(text):
     for span in st.find_spans(text):
         assert text[span.start : span.end] == span.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["read_structure", "read_molecule_file", "read_sequence_file"])
+def test_no_text_makes_readers_raise(name, tmp_path, monkeypatch):
+    """Text with a line break is a pasted structure; without, a path (odd characters included)."""
+    monkeypatch.chdir(tmp_path)  # relative "paths" the fuzzer invents resolve in an empty folder
+    function = getattr(st, name)
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(TEXT)
+    def run(text):
+        report = function(text)
+        assert report.ok in (True, False)
+        json.dumps(report.to_dict(), allow_nan=False)
+
+    run()

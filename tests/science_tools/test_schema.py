@@ -24,6 +24,8 @@ CASES = {
     "smiles": lambda: st.check_smiles("CC(=O)Oc1ccccc1C(=O)O"),
     "smiles_invalid": lambda: st.check_smiles("C1CC(N"),
     "reaction_in_smiles_box": lambda: st.check_smiles("CCO.CC(=O)O>[H+]>CCOC(C)=O.O"),
+    "reaction": lambda: st.check_reaction("CCO.CC(=O)O>[H+]>CCOC(C)=O.O"),
+    "reaction_invalid": lambda: st.check_reaction("CC.C1CC>>Xx"),
     "selfies": lambda: st.check_molecule("[C][C][O]"),
     "inchi_invalid": lambda: st.check_molecule("InChI=1S/nonsense"),
     "protein": lambda: st.check_sequence("MKTAYIAKQRQISFVKSHFSRQXU*"),
@@ -96,8 +98,11 @@ def test_dna_translation_frames_are_a_list_in_frame_order():
 
 
 def test_invalid_residues_are_objects_with_position_and_character():
-    data = round_trip(st.check_sequence("MKT!AY?"))
-    assert data["invalid_residues"] == [{"position": 4, "character": "!"}, {"position": 7, "character": "?"}]
+    data = round_trip(st.check_sequence("MKT 4 !AY?"))
+    assert data["invalid_residues"] == [
+        {"position": 4, "character": "!", "input_position": 7, "line": 1, "column": 7},
+        {"position": 7, "character": "?", "input_position": 10, "line": 1, "column": 10},
+    ]
 
 
 def test_spans_survive_json():
@@ -127,6 +132,7 @@ def test_orjson_accepts_every_report():
 @given(ANY_TEXT)
 def test_any_text_gives_json_safe_dicts(text):
     reports = [st.check_smiles(text), st.check_molecule(text), st.check_sequence(text), *st.check_fasta(text)]
+    reports += [st.check_reaction(text), st.check_smiles_or_reaction(text)]
     reports += st.find_spans(text)
     for report in reports:
         data = round_trip(report)
@@ -134,11 +140,24 @@ def test_any_text_gives_json_safe_dicts(text):
             assert (data["error"] is None) == data["ok"]
 
 
+_COUNT_TABLES = ("composition", "excluded_residues")  # keyed by residue letters, not by schema keys
+_ROLE_LISTS = {"reactants": "reactant", "agents": "agent", "products": "product"}  # rows say "Reactant 1"
+
+
 def _keys_by_kind(data: dict) -> set[tuple[str | None, str]]:
+    """Every (kind, key) pair in a report dict, nested dicts and lists of dicts included."""
     kind = data.get("kind")
-    keys = {(kind, key) for key in data}
-    for container in ("descriptors", "properties"):
-        keys |= {(kind, key) for key in data.get(container) or {}}
+    keys, pending = set(), [data]
+    while pending:
+        item = pending.pop()
+        for key, value in item.items():
+            keys.add((kind, key))
+            if key in _ROLE_LISTS:
+                keys.add((kind, _ROLE_LISTS[key]))
+            if isinstance(value, dict) and key not in _COUNT_TABLES:
+                pending.append(value)
+            elif isinstance(value, list):
+                pending += [entry for entry in value if isinstance(entry, dict)]
     return keys
 
 

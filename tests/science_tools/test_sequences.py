@@ -94,7 +94,8 @@ def test_headerless_text_before_first_record_is_its_own_record():
 )
 def test_offending_characters_are_named_with_positions(text, kind, message, invalid):
     report = st.check_sequence(text, kind)
-    assert not report.ok and message in report.error and report.invalid_residues == invalid
+    assert not report.ok and message in report.error
+    assert [(residue.position, residue.character) for residue in report.invalid_residues] == list(invalid)
     assert report.properties == {}
 
 
