@@ -1,15 +1,16 @@
 """Hugging Face Spaces entry point (README front matter ``app_file: app.py``); locally use ``intern-s1-studio``.
 
 Settings come from ``INTERN_S1_*`` Space variables (see ``app/spaces.py``): with none set the Space serves the
-embedded offline demo model; ``INTERN_S1_MODEL=internlm/Intern-S1-mini-hf`` loads the real mini model, and
-``INTERN_S1_BACKEND=openai`` + ``INTERN_S1_BASE_URL`` point the UI at an lmdeploy / vLLM / SGLang server.
-The model is loaded at import, as Spaces (and ZeroGPU's CUDA packing) expect.
+embedded demo model (built on first start from SmolLM2 on the Hub, see ``app/demo_model.py``);
+``INTERN_S1_MODEL=internlm/Intern-S1-mini-hf`` loads the real mini model, and ``INTERN_S1_BACKEND=openai`` +
+``INTERN_S1_BASE_URL`` point the UI at an lmdeploy / vLLM / SGLang server. The model is loaded at import, as Spaces
+(and ZeroGPU's CUDA packing) expect; nothing is installed at run time.
 """
 
 import logging
 import os
 
-from app.spaces import ensure_demo_assets, on_zerogpu, space_argv
+from app.spaces import on_zerogpu, space_argv
 
 
 if on_zerogpu():
@@ -22,7 +23,6 @@ from app.ui.blocks import build_demo, launch  # noqa: E402
 
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-ensure_demo_assets()
 args = cli.build_parser().parse_args(space_argv(os.environ))
 limits = cli.limits_from_args(args)
 backend = wrap_for_zerogpu(cli.build_backend(args, limits), max_video_frames=limits.max_video_frames,
@@ -31,4 +31,4 @@ config = AppConfig(host=args.host, port=args.port, limits=limits)
 demo = build_demo(backend, config)
 
 if __name__ == "__main__":
-    launch(demo, config, mcp_server=args.mcp or None)
+    launch(demo, config, mcp=args.mcp)

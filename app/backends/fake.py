@@ -1,5 +1,9 @@
 """A scriptable backend for tests and UI work: answers come from a script, not a model.
 
+Each chunk counts as one token: an answer longer than ``params.max_new_tokens`` chunks is cut there and its final
+usage delta says ``finish_reason: "length"`` (otherwise "stop", or "tool_calls" after a tool call), as a real
+backend's does.
+
 Example::
 
     backend = FakeBackend(reasoning="Water is H2O.", content="The formula is H2O.", delay_s=0.01)
@@ -89,8 +93,15 @@ class FakeBackend(ChatBackend):
     ) -> Iterator[Delta]:
         call = FakeCall(messages=messages, params=params, tools=tools, cancel=cancel)
         self.calls.append(call)
-        produced = 0
+        produced = 0  # chunks streamed, each counted as one token (a script's own usage delta is not one)
+        usage: dict[str, Any] = {"finish_reason": "stop"}
         for delta in self._deltas(messages, params):
+            if delta.kind == "usage":
+                usage = {**(delta.data or {}), **usage}  # a script's own counts win over the chunk count
+                continue
+            if produced >= params.max_new_tokens:
+                usage["finish_reason"] = "length"
+                break
             if self.fail_after is not None and produced >= self.fail_after:
                 raise BackendError("the fake model ran out of memory (simulated)")
             # Wait in small steps so a cancel lands within one step, as a real backend must.
@@ -100,6 +111,8 @@ class FakeBackend(ChatBackend):
             if cancel is None and self.delay_s:
                 time.sleep(self.delay_s)
             produced += 1
+            if delta.kind == "tool_call":
+                usage["finish_reason"] = "tool_calls"
             yield delta
-        yield Delta("usage", data={"completion_chunks": produced})
+        yield Delta("usage", data={"completion_tokens": produced, **usage})
         call.finished = True

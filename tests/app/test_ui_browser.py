@@ -93,6 +93,36 @@ def test_image_upload_is_shown_in_chat(page, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "chat_image.png"), full_page=True)
 
 
+def _answered(page, backend, calls_before: int) -> None:
+    """Wait until the backend finished a new answer and the page left its generating state."""
+    deadline = time.monotonic() + 30
+    while not (len(backend.calls) > calls_before and backend.calls[-1].finished) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(backend.calls) > calls_before and backend.calls[-1].finished
+    expect(page.locator("#chat-input textarea")).to_be_enabled(timeout=20_000)
+
+
+def test_editing_a_message_with_an_image_keeps_the_image_and_sends_the_new_text(page, backend, tmp_path):
+    image = make_image(tmp_path / "green.png", (90, 60), "green")
+    page.locator("#chat-input input[type=file]").set_input_files(str(image))
+    page.locator("#chat-input img").first.wait_for(timeout=15_000)
+    calls = len(backend.calls)
+    _send(page, "What colour is this?")
+    page.locator("#chat img[src*='green']").first.wait_for(timeout=20_000)
+    _answered(page, backend, calls)
+    page.locator("#chat button[aria-label='Edit']").last.click()
+    editor = page.locator("#chat textarea").first
+    expect(editor).to_have_value("What colour is this?")  # the edit box shows the text as typed
+    editor.fill("And its shape? <b>&amp;</b> `x`")
+    calls = len(backend.calls)
+    page.locator("#chat").get_by_role("button", name="Submit").first.click()
+    _answered(page, backend, calls)
+    sent = backend.calls[-1].messages[-1]["content"]
+    assert sent[0]["type"] == "image" and sent[0]["path"].endswith("green.png")
+    assert sent[-1] == {"type": "text", "text": "And its shape? <b>&amp;</b> `x`"}
+    page.screenshot(path=str(ARTIFACTS / "chat_edited_with_image.png"), full_page=True)
+
+
 def test_stop_button_stops_the_answer_and_frees_the_box(page, backend):
     backend.content = " ".join(f"word{i}" for i in range(3000))
     try:

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+import science_tools
+from app import science_api
 from app.backends.base import Delta, SamplingParams
 from app.backends.fake import FakeBackend
 from app.backends.stream_parser import split_text
@@ -25,11 +27,17 @@ def _events(loop, messages, **kwargs):
     return list(loop.run(messages, SamplingParams(), **kwargs))
 
 
-def test_tool_specs_describe_every_tool():
+def test_the_tools_are_the_science_endpoints_described_from_their_docstrings():
     names = [spec["function"]["name"] for spec in TOOL_SPECS]
-    assert names == ["check_smiles", "molecule_descriptors", "draw_molecule", "protein_card"]
+    assert names == list(science_api.SCIENCE_ENDPOINTS)
     for spec in TOOL_SPECS:
-        assert spec["type"] == "function" and spec["function"]["parameters"]["required"]
+        function = spec["function"]
+        assert spec["type"] == "function" and function["parameters"]["required"]
+        assert function["description"] == getattr(science_api, function["name"]).__doc__.split("\n")[0]
+    smiles = TOOL_SPECS[0]["function"]["parameters"]["properties"]["smiles"]
+    assert smiles["type"] == "string" and '"CCO" (ethanol)' in smiles["description"]
+    # the picture size is the app's choice, not the model's
+    assert list(TOOLS["render_molecule"].parameters["properties"]) == ["smiles"]
 
 
 def test_conversation_runs_the_tool_and_shows_the_step():
@@ -38,7 +46,8 @@ def test_conversation_runs_the_tool_and_shows_the_step():
     events = _events(loop, [{"role": "user", "content": "Is OCC ethanol?"}])
     steps = [e for e in events if isinstance(e, ToolStep)]
     assert len(steps) == 1 and steps[0].ok
-    assert steps[0].result == {"valid": True, "canonical_smiles": "CCO", "formula": "C2H6O"}
+    report = science_tools.check_smiles("OCC").to_dict()
+    assert steps[0].result["canonical_smiles"] == "CCO" and steps[0].result.keys() == report.keys()
     final = "".join(e.text for e in events[events.index(steps[0]) :] if isinstance(e, Delta) and e.kind == "content")
     assert final == "It is valid: CCO (C2H6O)."
     # what the model saw on its second turn: its own call in action format, then the environment result
@@ -47,19 +56,16 @@ def test_conversation_runs_the_tool_and_shows_the_step():
     assert second[-2]["content"].endswith(render_action({"name": "check_smiles", "parameters": {"smiles": "OCC"}}))
     assert second[-1] == {"role": "environment", "name": "check_smiles", "content": json.dumps(steps[0].result)}
     assert backend.calls[0].tools == TOOL_SPECS
-    message = steps[0].as_chat_message()
-    assert message["metadata"]["title"] == "🛠️ check_smiles(smiles='OCC')"
-    assert message["metadata"]["status"] == "done" and '"canonical_smiles": "CCO"' in message["content"]
     assert [m["role"] for m in loop.messages] == ["user", "assistant", "environment", "assistant"]
 
 
 def test_action_block_written_by_the_model_round_trips_through_the_splitter():
     """The raw text a model writes (local backend path) becomes the same call the loop executes."""
-    text = "Let me draw it." + render_action({"name": "draw_molecule", "parameters": {"smiles": "c1ccccc1"}})
+    text = "Let me draw it." + render_action({"name": "render_molecule", "parameters": {"smiles": "c1ccccc1"}})
     calls = [d.data for d in split_text(text) if d.kind == "tool_call"]
     step = execute_tool_call(calls[0])
     assert step.ok and step.result["canonical_smiles"] == "c1ccccc1"
-    assert step.svg.lstrip().startswith("<svg") and "_svg" not in step.result
+    assert step.svg.lstrip().startswith("<svg") and "svg" not in step.result  # the picture is for the user
 
 
 @pytest.mark.parametrize(
@@ -69,8 +75,8 @@ def test_action_block_written_by_the_model_round_trips_through_the_splitter():
         ({"name": "check_smiles", "parameters": {"smiles": "CCO", "path": "/etc"}}, "does not take path"),
         ({"name": "check_smiles", "parameters": {}}, "needs 'smiles' as a non-empty string"),
         ({"name": "check_smiles", "parameters": {"smiles": 5}}, "needs 'smiles' as a non-empty string"),
-        ({"name": "check_smiles", "parameters": {"smiles": "C" * 5000}}, "longer than 2000 characters"),
-        ({"name": "protein_card", "parameters": "MKV"}, "must be an object"),
+        ({"name": "check_sequence", "parameters": "MKV"}, "must be an object"),
+        ({"name": "render_molecule", "parameters": {"smiles": "C", "width": 9000}}, "does not take width"),
     ],
 )
 def test_bad_calls_are_refused_with_a_reason(call, error):
@@ -80,12 +86,23 @@ def test_bad_calls_are_refused_with_a_reason(call, error):
 
 
 def test_invalid_chemistry_is_a_result_not_a_failure():
-    step = execute_tool_call({"name": "molecule_descriptors", "parameters": {"smiles": "C1CC"}})
-    assert step.ok and step.result["valid"] is False and "ring" in step.result["error"]
-    card = execute_tool_call({"name": "protein_card", "parameters": {"sequence": "MKTAYIAKQRQISFVKSHFSRQ"}})
+    step = execute_tool_call({"name": "check_smiles", "parameters": {"smiles": "C1CC"}})
+    assert step.ok and step.result["ok"] is False and "ring" in step.result["error"]
+    card = execute_tool_call({"name": "check_sequence", "parameters": {"sequence": "MKTAYIAKQRQISFVKSHFSRQ"}})
     assert card.ok and card.result["kind"] == "protein" and card.result["properties"]["length"] == 22
-    descriptors = execute_tool_call({"name": "molecule_descriptors", "parameters": {"smiles": "CCO"}})
+    dna = execute_tool_call({"name": "check_sequence", "parameters": {"sequence": "ATGCGTACGTTAGCATGCAAATTT"}})
+    assert dna.ok and dna.result["kind"] == "dna" and dna.result["properties"]["length"] == 24
+    descriptors = execute_tool_call({"name": "check_smiles", "parameters": {"smiles": "CCO"}})
     assert descriptors.result["descriptors"]["molecular_weight"] == pytest.approx(46.069, abs=1e-3)
+
+
+def test_limits_are_science_tools_own_and_long_results_are_shortened_for_the_model():
+    limit = science_tools.LIMITS["MAX_SMILES_LENGTH"]
+    over = execute_tool_call({"name": "check_smiles", "parameters": {"smiles": "C" * (limit + 1)}})
+    assert over.ok and over.result["ok"] is False and over.result["error"].endswith(f"the limit is {limit}")
+    within = execute_tool_call({"name": "check_smiles", "parameters": {"smiles": "C" * 2500}})
+    assert within.ok and within.result["ok"] is True  # the loop's own 2,000-character limit is gone
+    assert within.result["input"].endswith("(2,500 characters in all)")  # shortened for the model only
 
 
 def test_slow_tool_times_out(monkeypatch):
@@ -179,8 +196,8 @@ def test_tool_loop_with_a_tiny_checkpoint_scripted_to_emit_an_action_block(tiny_
     steps = [e for e in events if isinstance(e, ToolStep)]
     assert len(steps) == 1 and steps[0].ok and steps[0].result["canonical_smiles"] == "CCO"
     assert '"name": "check_smiles"' in prompts[0]  # the template rendered the tools
-    environment = '<|im_start|>environment name=<|plugin|>\n{"valid": true, "canonical_smiles": "CCO", "formula": "C2H6O"}<|im_end|>'
-    assert environment in prompts[1]
+    environment = f"<|im_start|>environment name=<|plugin|>\n{steps[0].environment_message()['content']}<|im_end|>"
+    assert environment in prompts[1] and '"canonical_smiles": "CCO"' in environment
     assert (
         '<|action_start|><|plugin|>\n{"name": "check_smiles", "parameters": {"smiles": "OCC"}}\n<|action_end|>'
         in prompts[1]

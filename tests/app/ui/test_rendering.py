@@ -1,0 +1,138 @@
+"""The history rendered as Chatbot messages: model text inert, user text as typed, cards, end markers, indices."""
+
+import base64
+import re
+
+import gradio as gr
+import pytest
+from studio_media import ASPIRIN, UBIQUITIN, make_image
+
+from app.chat.attachments import prepare_user_turn
+from app.chat.history import Answer, Found, History, ToolStep, Turn, TurnEnd
+from app.config import Limits
+from app.ui import cards, rendering
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "<svg><script>alert(1)</script></svg>",
+        '<a href="javascript:alert(1)">x</a>',
+        "<iframe src='https://evil.example'></iframe>",
+    ],
+)
+def test_sanitize_markdown_escapes_all_html(hostile):
+    safe = rendering.sanitize_markdown(f"before {hostile} after")
+    assert "<" not in safe and ">" not in safe
+    assert "&lt;" in safe
+
+
+def test_sanitize_markdown_disarms_script_links_but_keeps_normal_ones():
+    safe = rendering.sanitize_markdown("[a](javascript:alert(1)) [b](JavaScript:x) [c](https://example.org)")
+    assert "javascript:" not in safe.lower()
+    assert "](https://example.org)" in safe
+
+
+def test_sanitize_markdown_leaves_code_verbatim():
+    text = "Use `a<b` and\n```python\nif x < 3: print('<tag>')\n```\nthen <b>"
+    safe = rendering.sanitize_markdown(text)
+    assert "`a<b`" in safe and "if x < 3: print('<tag>')" in safe
+    assert safe.endswith("then &lt;b&gt;")
+
+
+def _svg_of(card: str) -> str:
+    encoded = re.search(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", card).group(1)
+    return base64.b64decode(encoded).decode()
+
+
+def test_molecule_card_has_rdkit_svg_formula_and_weight_with_its_unit():
+    card = cards.molecule_card(ASPIRIN)
+    assert "C9H8O4" in card and "Molecular weight (g/mol) 180.16" in card
+    assert "<svg" in _svg_of(card) and "<script" not in _svg_of(card)
+    assert cards.molecule_card("C1CC(") is None
+
+
+def test_sequence_cards_speak_lab_language():
+    protein = cards.sequence_card(UBIQUITIN)
+    assert "Protein" in protein and f"<td>Length (aa)</td><td>{len(UBIQUITIN)}</td>" in protein
+    assert "Isoelectric point (pI)" in protein
+    dna = cards.sequence_card("ATGCGTACGTTAGCATGCAAATTT")
+    assert "DNA" in dna and "<td>Length (nt)</td><td>24</td>" in dna and "residues" not in dna
+    assert cards.sequence_card("<script>") is None
+
+
+def test_reaction_card_and_cached_card_for_each_kind():
+    assert "reaction-card" in cards.card_for(Found("reaction", "CCO.CC(=O)O>>CCOC(C)=O"))
+    assert "seq-card" in cards.card_for(Found("protein", UBIQUITIN))
+    assert "mol-card" in cards.card_for(Found("smiles", "CCO"))
+    assert cards.reaction_card("CC>>C1CC(") is None
+
+
+def test_a_turn_renders_user_text_as_typed_and_model_text_escaped(tmp_path):
+    image = str(make_image(tmp_path / "upload.png"))
+    attachments = prepare_user_turn("x", [image], Limits(), names=["flask.png"]).attachments
+    answer = Answer(
+        content="<b>bold?</b> Ethanol <SMILES>CCO</SMILES>",
+        reasoning="think <i>",
+        thinking_seconds=1.26,
+        found=[Found("smiles", "CCO")],
+        end=TurnEnd("answered"),
+    )
+    files, user, thinking, text, card = rendering.render_turn(Turn("  a\t&amp; <b>b</b>", attachments, answer))
+    assert files == {
+        "role": "user",
+        "content": [{"file": {"path": image, "orig_name": "flask.png", "mime_type": "image/png"}}],
+    }
+    assert user == {"role": "user", "content": [{"type": "text", "text": "  a\t&amp; <b>b</b>"}]}
+    assert thinking["metadata"] == {"title": "Thinking", "status": "done", "duration": 1.3}
+    assert thinking["content"] == "think &lt;i&gt;"
+    assert text["content"] == "&lt;b&gt;bold?&lt;/b&gt; Ethanol &lt;SMILES&gt;CCO&lt;/SMILES&gt;"
+    assert isinstance(card["content"], gr.HTML) and "C2H6O" in card["content"].value
+
+
+def test_thinking_is_pending_only_while_the_answer_runs():
+    running = rendering.render_answer(Answer(reasoning="hmm"))
+    assert running[0]["metadata"]["status"] == "pending"
+    stopped = rendering.render_answer(Answer(reasoning="hmm", end=TurnEnd("stopped")))
+    assert stopped[0]["metadata"]["status"] == "done" and stopped[-1]["content"] == "*(stopped)*"
+
+
+@pytest.mark.parametrize(
+    ("end", "shown"),
+    [
+        (TurnEnd("empty"), "*(the model returned no text)*"),
+        (TurnEnd("cut_off", tokens=64), "*(cut off at 64 tokens)*"),
+        (TurnEnd("timed_out"), "*(generation timed out)*"),
+        (TurnEnd("failed", reason="server <down>"), f"**{rendering.ERROR_TITLE}:** server &lt;down&gt;"),
+    ],
+)
+def test_every_end_state_but_answered_shows_a_marker(end, shown):
+    assert rendering.render_answer(Answer(content="", end=end))[-1]["content"] == shown
+    assert rendering.render_answer(Answer(content="fine", end=TurnEnd("answered")))[-1]["content"] == "fine"
+
+
+def test_tool_steps_are_collapsed_with_the_result_inside_and_cannot_break_out_of_the_code_block():
+    step = ToolStep("check_smiles", {"smiles": "OCC"}, True, result={"input": "```\n<img src=x onerror=alert(1)>"})
+    messages = rendering.render_answer(Answer(steps=[step], end=TurnEnd("empty")))
+    assert messages[0]["metadata"]["title"] == "🛠️ check_smiles(smiles='OCC')"
+    assert "<img" not in messages[0]["content"] and "&lt;img" in messages[0]["content"]
+    drawn = ToolStep("render_molecule", {"smiles": "C"}, True, result={"ok": True}, svg="<svg></svg>")
+    picture = rendering.render_answer(Answer(steps=[drawn]))[1]["content"]
+    assert isinstance(picture, gr.HTML) and "data:image/svg+xml;base64," in picture.value
+
+
+def test_message_indices_map_back_to_turns():
+    history = History(
+        [
+            Turn("q1", [], Answer(content="a1", reasoning="r", end=TurnEnd("answered"))),  # user, thinking, answer
+            Turn("q2", [], Answer(content="", end=TurnEnd("empty"))),  # user, marker
+            Turn("q3"),  # user only
+        ]
+    )
+    messages = rendering.to_chatbot(history)
+    assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "user", "assistant", "user"]
+    assert [rendering.turn_at(history, index) for index in range(6)] == [0, 0, 0, 1, 1, 2]
+    with pytest.raises(IndexError, match="message 6 is not in this chat"):
+        rendering.turn_at(history, 6)
