@@ -94,13 +94,13 @@ class FakeBackend(ChatBackend):
         call = FakeCall(messages=messages, params=params, tools=tools, cancel=cancel)
         self.calls.append(call)
         produced = 0  # chunks streamed, each counted as one token (a script's own usage delta is not one)
-        usage: dict[str, Any] = {"finish_reason": "stop"}
+        usage: dict[str, Any] = {}  # a script's own usage delta: its counts and finish reason win
+        called_tool = False
         for delta in self._deltas(messages, params):
             if delta.kind == "usage":
-                usage = {**(delta.data or {}), **usage}  # a script's own counts win over the chunk count
+                usage.update(delta.data or {})
                 continue
             if produced >= params.max_new_tokens:
-                usage["finish_reason"] = "length"
                 break
             if self.fail_after is not None and produced >= self.fail_after:
                 raise BackendError("the fake model ran out of memory (simulated)")
@@ -111,8 +111,9 @@ class FakeBackend(ChatBackend):
             if cancel is None and self.delay_s:
                 time.sleep(self.delay_s)
             produced += 1
-            if delta.kind == "tool_call":
-                usage["finish_reason"] = "tool_calls"
+            called_tool = called_tool or delta.kind == "tool_call"
             yield delta
-        yield Delta("usage", data={"completion_tokens": produced, **usage})
+        # Like a real model, an answer that used the whole budget counts as cut off: it cannot know what came next.
+        finish = "tool_calls" if called_tool else "length" if produced >= params.max_new_tokens else "stop"
+        yield Delta("usage", data={"completion_tokens": produced, "finish_reason": finish, **usage})
         call.finished = True
