@@ -33,12 +33,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: make the repository's packages importable
     sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # tiny_checkpoints: test scaffolding, not part of the package
 
 import torch  # noqa: E402
 from transformers import InternVLConfig, InternVLForConditionalGeneration, InternVLVisionConfig  # noqa: E402
 
-from intern_s1.configuration_intern_s1 import InternS1Config, make_tiny_config  # noqa: E402
+from intern_s1.configuration_intern_s1 import InternS1Config  # noqa: E402
 from intern_s1.modeling_intern_s1 import InternS1ForConditionalGeneration  # noqa: E402
+from tiny_checkpoints import make_tiny_config  # noqa: E402
 
 
 RESULTS = REPO / "benchmarks" / "results" / "model.json"

@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     from tokenizers import Tokenizer
 
     import intern_s1.tokenization_intern_s1 as tokenization
+    from app.synthetic_checkpoint import qwen3_base_vocab_dir, write_tokenizer_files
     from intern_s1.tokenization_intern_s1 import InternS1Tokenizer
-    from intern_s1.tokenizer_files import qwen3_base_vocab_dir, write_tokenizer_files
 
     all_identical = True
     with tempfile.TemporaryDirectory(prefix="bench_tokenizer_") as tmp:

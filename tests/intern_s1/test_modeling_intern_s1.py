@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from tiny_checkpoints import make_tiny_config
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -29,7 +30,7 @@ from transformers import (
 from transformers.activations import GELUActivation
 
 from intern_s1.auto_registration import register_auto_classes
-from intern_s1.configuration_intern_s1 import InternS1Config, make_tiny_config
+from intern_s1.configuration_intern_s1 import InternS1Config
 from intern_s1.modeling_intern_s1 import (
     InternS1ForConditionalGeneration,
     InternS1Model,
@@ -304,7 +305,7 @@ def test_attention_implementations_agree():
 def test_flash_attention_is_never_imported_on_cpu():
     code = (
         "import sys, torch; from transformers import AutoModel;"
-        "from intern_s1.configuration_intern_s1 import make_tiny_config;"
+        "sys.path.insert(0, 'tests'); from tiny_checkpoints import make_tiny_config;"
         "from intern_s1.modeling_intern_s1 import InternS1ForConditionalGeneration as M;"
         "m = M(make_tiny_config(image_size=56)); m(input_ids=torch.tensor([[5, 6, 7]]));"
         "assert 'flash_attn' not in sys.modules, 'flash_attn imported'"

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tokenizer_oracle import OracleTokenizer, corpus_document, mixed_corpus
 
+from app.synthetic_checkpoint import write_tokenizer_files
 from intern_s1.tokenization_intern_s1 import InternS1Tokenizer, smiles_factored_pattern, smiles_reference_pattern
-from intern_s1.tokenizer_files import write_tokenizer_files
 
 
 EXAMPLE = "Describe <SMILES>C1=CC=C(C=C1)C=O</SMILES> and CC1=CC=CC=C1C=O"

@@ -6,7 +6,7 @@ import pytest
 import sentencepiece as spm
 
 from intern_s1.tokenization_intern_s1 import InternS1Tokenizer, bytes_to_unicode
-from intern_s1.tokenizer_files import builtin_training_corpus, write_tokenizer_files
+from app.synthetic_checkpoint import builtin_training_corpus, write_tokenizer_files
 
 
 @pytest.fixture(scope="module")

