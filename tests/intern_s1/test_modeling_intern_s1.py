@@ -28,6 +28,7 @@ from transformers import (
     InternVLVisionModel,
 )
 from transformers.activations import GELUActivation
+from transformers.models.internvl.modeling_internvl import InternVLVisionRMSNorm
 
 from intern_s1.auto_registration import register_auto_classes
 from intern_s1.configuration_intern_s1 import InternS1Config
@@ -35,7 +36,6 @@ from intern_s1.modeling_intern_s1 import (
     InternS1ForConditionalGeneration,
     InternS1Model,
     InternS1VisionModel,
-    InternS1VisionRMSNorm,
     pixel_shuffle,
 )
 
@@ -246,9 +246,9 @@ def test_vision_tower_variants_match_internvl(norm_type, use_qk_norm):
     config = tiny_config(norm_type=norm_type, use_qk_norm=use_qk_norm).vision_config
     ours = randomize(InternS1VisionModel(config))
     layer = ours.encoder.layers[0]
-    expected_norm = torch.nn.LayerNorm if norm_type == "layer_norm" else InternS1VisionRMSNorm
+    expected_norm = torch.nn.LayerNorm if norm_type == "layer_norm" else InternVLVisionRMSNorm
     assert isinstance(layer.layernorm_before, expected_norm)
-    assert isinstance(layer.attention.q_norm, InternS1VisionRMSNorm if use_qk_norm else torch.nn.Identity)
+    assert isinstance(layer.attention.q_norm, InternVLVisionRMSNorm if use_qk_norm else torch.nn.Identity)
     values = {k: v for k, v in config.to_dict().items() if k not in ("model_type", "drop_path_rate")}
     peer = InternVLVisionModel(InternVLVisionConfig(**values)).eval()
     peer.load_state_dict({k.replace("encoder.layers.", "encoder.layer."): v for k, v in ours.state_dict().items()})
