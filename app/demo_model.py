@@ -41,8 +41,9 @@ Progress = Callable[[float, str], None]
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("INTERN_S1_STUDIO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
-                                                                    "intern-s1-studio")
+    base = os.environ.get("INTERN_S1_STUDIO_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "intern-s1-studio"
+    )
     return Path(base) / f"demo-{DEMO_VERSION}"
 
 
@@ -116,16 +117,22 @@ def build_demo_checkpoint(out_dir: Path, progress: Progress) -> float:
     progress(0.55, "writing the Intern-S1 tokenizer (SMILES / IUPAC / FASTA sub-vocabularies)")
     with tempfile.TemporaryDirectory() as base_dir:
         base_tokenizer.save_pretrained(base_dir)
-        write_tokenizer_files(out_dir, base_vocab_dir=base_dir, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                              model_max_length=lm.config.max_position_embeddings)
+        write_tokenizer_files(
+            out_dir,
+            base_vocab_dir=base_dir,
+            eos_token="<|im_end|>",
+            pad_token="<|endoftext|>",
+            model_max_length=lm.config.max_position_embeddings,
+        )
     progress(0.7, "assembling the Intern-S1 model (SmolLM2 decoder + small InternViT tower)")
     model = _assemble_model(lm, out_dir)
     progress(0.85, "saving safetensors")
     model.save_pretrained(out_dir)
     write_processor_files(out_dir, image_seq_length=model.config.image_seq_length)
     seconds = time.monotonic() - started
-    (out_dir / COMPLETE_MARKER).write_text(json.dumps({"version": DEMO_VERSION, "source": GGUF_FILE,
-                                                        "build_seconds": round(seconds, 1)}) + "\n")
+    (out_dir / COMPLETE_MARKER).write_text(
+        json.dumps({"version": DEMO_VERSION, "source": GGUF_FILE, "build_seconds": round(seconds, 1)}) + "\n"
+    )
     progress(1.0, f"demo model ready ({seconds:.0f} s)")
     return seconds
 
@@ -156,9 +163,7 @@ def _demo_config(lm_config, ids: dict[str, int], vocab_size: int):
     )
     for key in ("architectures", "dtype", "torch_dtype", "_name_or_path", "transformers_version"):
         text_config.pop(key, None)
-    return InternS1Config(
-        vision_config=vision_config, text_config=text_config, image_token_id=ids["<IMG_CONTEXT>"]
-    )
+    return InternS1Config(vision_config=vision_config, text_config=text_config, image_token_id=ids["<IMG_CONTEXT>"])
 
 
 def _assemble_model(lm, tokenizer_dir: Path):

@@ -102,6 +102,7 @@ def qwen3_base_vocab_dir() -> pathlib.Path:
 # Built-in training corpus (deterministic)
 # ----------------------------------------------------------------------------------------------------------------
 
+# fmt: off
 _SMILES_FRAGMENTS = (
     "C", "C", "C", "CC", "CCC", "N", "O", "S", "F", "Cl", "Br", "I", "P", "B",
     "c1ccccc1", "c1ccncc1", "c1ccc2ccccc2c1", "C1CCCCC1", "C1CCNCC1", "C1CCOC1", "n1cnc2c1ncnc2",
@@ -130,6 +131,7 @@ _IUPAC_PREFIXES = (
     "trifluoromethyl", "dimethyl", "trimethyl", "diethyl", "formyl", "vinyl", "allyl", "hydroxymethyl",
 )
 _IUPAC_LOCANTS = ("1-", "2-", "3-", "4-", "1,2-", "1,3-", "2,4-", "2,6-", "3,5-", "(2S)-", "(2R)-", "(E)-", "(Z)-", "N-")
+# fmt: on
 _AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 # Rough natural frequencies make the FASTA merges look like real protein statistics.
 _AMINO_WEIGHTS = (8.3, 1.4, 5.5, 6.8, 3.9, 7.1, 2.3, 5.9, 5.8, 9.7, 2.4, 4.1, 4.7, 3.9, 5.4, 6.6, 5.4, 6.9, 1.1, 2.9)
@@ -247,7 +249,9 @@ def _load_base_vocab(base_dir: pathlib.Path) -> tuple[dict[str, int], list[str]]
     if (base_dir / "tokenizer.json").is_file():
         model = json.loads((base_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]
         if model.get("type") != "BPE":
-            raise ValueError(f"{base_dir}/tokenizer.json holds a {model.get('type')} model; a byte-level BPE is needed")
+            raise ValueError(
+                f"{base_dir}/tokenizer.json holds a {model.get('type')} model; a byte-level BPE is needed"
+            )
         merges = [m if isinstance(m, str) else " ".join(m) for m in model["merges"]]
         return model["vocab"], merges
     raise FileNotFoundError(f"{base_dir} holds neither vocab.json + merges.txt nor tokenizer.json")

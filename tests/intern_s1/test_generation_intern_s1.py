@@ -34,7 +34,9 @@ def tiny_model(text_model_type: str) -> InternS1ForConditionalGeneration:
 def image_prompt(model: InternS1ForConditionalGeneration, batch: int = 2) -> dict:
     config = model.config
     generator = torch.Generator().manual_seed(1)
-    input_ids = torch.randint(4, config.text_config.vocab_size, (batch, 12 + config.image_seq_length), generator=generator)
+    input_ids = torch.randint(
+        4, config.text_config.vocab_size, (batch, 12 + config.image_seq_length), generator=generator
+    )
     input_ids[input_ids == IMAGE_TOKEN_ID] = 4
     input_ids[:, 3 : 3 + config.image_seq_length] = IMAGE_TOKEN_ID
     return {
@@ -105,7 +107,8 @@ def test_pixel_values_are_not_passed_to_decode_steps():
     model = tiny_model("qwen3")
     inputs = image_prompt(model)
     seen = []
-    model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(kwargs.get("pixel_values") is not None),
-                                    with_kwargs=True)
+    model.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs.get("pixel_values") is not None), with_kwargs=True
+    )
     greedy(model, inputs, cache_implementation="static")
     assert seen[0] and not any(seen[1:])
