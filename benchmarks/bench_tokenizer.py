@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from tokenizer_oracle import OracleTokenizer, mixed_corpus
     from tokenizers import Tokenizer
 
-    import intern_s1.tokenization_intern_s1 as tokenization
+    import intern_s1.span_detection as span_detection
     from app.synthetic_checkpoint import qwen3_base_vocab_dir, write_tokenizer_files
     from intern_s1.tokenization_intern_s1 import InternS1Tokenizer
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         emit_row("B1_load_seconds", ours_load, oracle_load, "s", True, higher_is_better=False, peer_name="oracle")
 
         # --- mixed corpus, cold: fresh instances, empty RDKit verdict cache --------------------------------------
-        tokenization._rdkit_parses_cached.cache_clear()
+        span_detection._rdkit_parses_cached.cache_clear()
         ours_ids, ours_cold = _timed(lambda: [ours.encode(d) for d in docs])
         oracle_ids, oracle_cold = _timed(lambda: [oracle.encode(d) for d in docs])
         identical = ours_ids == oracle_ids

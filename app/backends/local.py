@@ -7,6 +7,7 @@ closed tab) ends ``generate`` at the next token — well within a second for any
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -28,6 +29,9 @@ MINI_SAMPLING = SamplingParams(temperature=0.8)
 # The demo LM is tiny: near-greedy decoding keeps it on topic, and it was never trained to write <think>.
 DEMO_SAMPLING = SamplingParams(temperature=0.0, max_new_tokens=256, enable_thinking=False)
 
+# Smallest static KV cache of compiled decoding: prompt + answer of a typical chat turn fit, attention stays cheap.
+MIN_STATIC_CACHE_TOKENS = 1024
+
 Progress = Callable[[float, str], None]
 
 
@@ -42,6 +46,28 @@ def _resolve_device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
     if dtype == "auto":
         return device_map, torch.bfloat16 if on_gpu else torch.float32
     return device_map, getattr(torch, dtype)
+
+
+def enable_compiled_decoding(model, min_cache_tokens: int = MIN_STATIC_CACHE_TOKENS) -> None:
+    """Make every later ``model.generate()`` decode with a static KV cache and a ``torch.compile``'d decode step.
+
+    The prefill (which runs the vision tower) stays eager; each decode step is one full graph with static shapes.
+    The static cache holds at least ``min_cache_tokens`` positions, so typical requests share one size (one graph);
+    a longer request grows it (transformers keeps the largest size seen) and dynamo then compiles, once, a graph with
+    a dynamic cache length. Attention reads the whole static cache every step, hence a modest floor. On CUDA the step
+    is replayed as a CUDA graph ("reduce-overhead"); on CPU there is nothing to replay: inductor's default mode.
+    """
+    from transformers.generation.configuration_utils import CompileConfig
+
+    on_cuda = model.device.type == "cuda"
+    compile_config = CompileConfig(fullgraph=True, mode="reduce-overhead" if on_cuda else "default")
+    if not on_cuda:  # transformers compiles automatically on accelerators only; this is its switch for other devices
+        compile_config._compile_all_devices = True
+    text_config = model.config.get_text_config(decoder=True)
+    context = getattr(text_config, "max_position_embeddings", None) or min_cache_tokens
+    model.generation_config.cache_implementation = "static"
+    model.generation_config.max_cache_len = min(min_cache_tokens, context)
+    model.generation_config.compile_config = compile_config
 
 
 def _make_cancel_criteria(*events: threading.Event):
@@ -92,9 +118,25 @@ class TransformersBackend(ChatBackend):
         except (OSError, ValueError) as error:
             raise BackendError(f"could not load the model from {path!r}: {error}") from error
         self.load_seconds = time.monotonic() - started
-        report(1.0, f"model loaded in {self.load_seconds:.1f} s")
         self._dtype = dtype
+        self.compile_seconds: float | None = None
+        # A compiled decode step (and a CUDA graph above all) is not for concurrent use: one generation at a time.
+        self._generate_lock = threading.Lock() if self.options.compile else contextlib.nullcontext()
+        if self.options.compile:
+            report(0.95, "compiling the decode step with torch.compile (once; about a minute on a CPU)")
+            self.compile_seconds = self._compile_decoding()
+        report(1.0, f"model loaded in {self.load_seconds:.1f} s")
         self.info = self._describe(path, is_demo)
+
+    def _compile_decoding(self) -> float:
+        """Switch to compiled decoding and compile it now (a 2-token warm-up), so no user waits for it."""
+        enable_compiled_decoding(self.model)
+        started = time.monotonic()
+        prompt = self.processor.tokenizer("Hello", return_tensors="pt").to(self.model.device)
+        self.model.generate(**prompt, max_new_tokens=2, min_new_tokens=2, do_sample=False)
+        seconds = time.monotonic() - started
+        logger.info("decode step compiled in %.1f s", seconds)
+        return seconds
 
     def _describe(self, path: str, is_demo: bool) -> BackendInfo:
         text_config = getattr(self.model.config, "text_config", self.model.config)
@@ -107,6 +149,8 @@ class TransformersBackend(ChatBackend):
             is_s1 = getattr(text_config, "model_type", "").endswith("moe")
             sampling = S1_SAMPLING if is_s1 else MINI_SAMPLING
             description = f"transformers, {str(self._dtype).replace('torch.', '')}"
+        if self.compile_seconds is not None:
+            description += f", compiled decoding ({self.compile_seconds:.0f} s to compile)"
         sampling = sampling.with_updates(max_new_tokens=min(sampling.max_new_tokens, self.limits.max_new_tokens))
         return BackendInfo(kind="local", model_id=name, description=description, is_demo_model=is_demo,
                            context_length=context, default_sampling=sampling)
@@ -149,14 +193,13 @@ class TransformersBackend(ChatBackend):
         """
         tokenizer = self.processor.tokenizer
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        ranges = {name: range(sub.offset, sub.offset + len(sub))
-                  for name, sub in getattr(tokenizer, "sub_vocabs", {}).items()}
-
-        def vocabulary(token_id: int) -> str:
-            return next((name for name, span in ranges.items() if token_id in span), "text")
-
-        return [(token, token_id, vocabulary(token_id))
-                for token, token_id in zip(tokenizer.convert_ids_to_tokens(ids), ids)]
+        # (sub-vocabulary, piece) of a sub-vocabulary id; a tokenizer without sub-vocabularies has none
+        sub_vocabulary_piece = getattr(tokenizer, "sub_vocabulary_piece", lambda token_id: None)
+        rows = []
+        for token, token_id in zip(tokenizer.convert_ids_to_tokens(ids), ids):
+            found = sub_vocabulary_piece(token_id)
+            rows.append((token, token_id, "text") if found is None else (found[1], token_id, found[0]))
+        return rows
 
     # ---------------------------------------------------------------------------------------------- generation
 
@@ -198,7 +241,10 @@ class TransformersBackend(ChatBackend):
 
         def worker() -> None:
             try:
-                output = self.model.generate(**self._generation_kwargs(inputs, params, streamer, cancel, reader_gone))
+                with self._generate_lock:
+                    output = self.model.generate(
+                        **self._generation_kwargs(inputs, params, streamer, cancel, reader_gone)
+                    )
                 counter["tokens"] = int(output.shape[-1]) - prompt_tokens
             except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread as BackendError
                 failure.append(error)
