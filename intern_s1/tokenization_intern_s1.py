@@ -26,9 +26,20 @@ import unicodedata
 from transformers.tokenization_python import AddedToken, PythonBackend
 from transformers.tokenization_utils_base import BatchEncoding, TruncationStrategy
 
+from intern_s1.added_tokens import (
+    AUTO_BEGIN_MARKERS,
+    AUTO_END_MARKERS,
+    BEGIN,
+    END,
+    EXPLICIT_BEGIN_TAGS,
+    EXPLICIT_END_TAGS,
+    PROTECT,
+    AddedTokenTables,
+)
 from intern_s1.byte_level_bpe import SURROGATES, ByteLevelBPE, EncodedText
 from intern_s1.span_detection import SmilesDetector, split_fasta
 from intern_s1.sub_vocabularies import SUB_VOCAB_NAMES, SubVocabulary, first_free_id, place
+from intern_s1.text_offsets import map_offsets_to_original, pad_offsets
 
 
 logger = logging.getLogger(__name__)
@@ -42,15 +53,6 @@ VOCAB_FILES_NAMES = {
     "sp_model_IUPAC": "tokenizer_IUPAC.model",
     "sp_model_FASTA": "tokenizer_FASTA.model",
 }
-
-# Begin tag -> sub-vocabulary it activates; explicit tags are added tokens, AUTO_DETECT markers never get an id.
-EXPLICIT_BEGIN_TAGS = {"<SMILES>": "SMILES", "<SELFIES>": "SMILES", "<IUPAC>": "IUPAC", "<FASTA>": "FASTA"}
-EXPLICIT_END_TAGS = {"</SMILES>": "SMILES", "</SELFIES>": "SMILES", "</IUPAC>": "IUPAC", "</FASTA>": "FASTA"}
-AUTO_BEGIN_MARKERS = {"<SMILES_AUTO_DETECT>": "SMILES", "<FASTA_AUTO_DETECT>": "FASTA"}
-AUTO_END_MARKERS = {"</SMILES_AUTO_DETECT>": "SMILES", "</FASTA_AUTO_DETECT>": "FASTA"}
-PROTECT_BEGIN, PROTECT_END = "<MOLFORMULA>", "</MOLFORMULA>"
-
-_BEGIN, _END, _PROTECT, _ADDED = 1, 2, 3, 4
 
 
 class InternS1Tokenizer(PythonBackend):
@@ -98,7 +100,7 @@ class InternS1Tokenizer(PythonBackend):
         self._sub_tokens: dict[str, int] = {}
         self._sub_token_pieces: dict[str, str] = {}
         self._smiles = SmilesDetector()
-        self._tables_cache: tuple[int, _AddedTokenTables] | None = None
+        self._tables_cache: tuple[int, AddedTokenTables] | None = None
         # Blocks the added-token table reserves are taken now; the rest after the special tokens are added.
         config_ids = set(kwargs.get("added_tokens_decoder") or {})
         self._place_sub_vocabs(sub_vocab_offsets or {}, config_ids, reserved_below=max(config_ids, default=-1))
@@ -244,11 +246,11 @@ class InternS1Tokenizer(PythonBackend):
     # The encode pipeline
     # ------------------------------------------------------------------------------------------------------------
 
-    def _tables(self) -> _AddedTokenTables:
+    def _tables(self) -> AddedTokenTables:
         """Splitter, piece kinds and the decode table, rebuilt whenever tokens are added."""
         key = len(self.get_added_vocab())
         if self._tables_cache is None or self._tables_cache[0] != key:
-            self._tables_cache = (key, _AddedTokenTables(self))
+            self._tables_cache = (key, AddedTokenTables(self))
         return self._tables_cache[1]
 
     def _tokenize(self, text: str, **kwargs) -> list[str]:
@@ -294,10 +296,10 @@ class InternS1Tokenizer(PythonBackend):
                 out.tokens.extend(result.tokens)
                 out.offsets.extend((base + start, base + end) for start, end in result.offsets)
         if with_details and normalized != text:
-            out.offsets = _map_offsets_to_original(out.offsets, text)
+            out.offsets = map_offsets_to_original(out.offsets, text)
         return out
 
-    def _detect_spans(self, pieces: list[tuple[str, int]], tables: _AddedTokenTables) -> list[tuple[str, int]]:
+    def _detect_spans(self, pieces: list[tuple[str, int]], tables: AddedTokenTables) -> list[tuple[str, int]]:
         """Auto-detection pass (spec §6.4 step 4) over unprotected text pieces: (piece, start) pairs."""
         out: list[tuple[str, int]] = []
         protect = 0
@@ -317,7 +319,7 @@ class InternS1Tokenizer(PythonBackend):
                     out.extend(split_fasta(smiles_piece, smiles_start))
         return out
 
-    def _plan(self, pieces: list[tuple[str, int]], tables: _AddedTokenTables, with_details: bool) -> tuple[list, list]:
+    def _plan(self, pieces: list[tuple[str, int]], tables: AddedTokenTables, with_details: bool) -> tuple[list, list]:
         """Encoding pass with the sub-vocabulary stack (spec §6.4 step 5).
 
         Returns (plan, jobs): plan items are lists of ready entries or the index of a BPE job; a job is
@@ -331,16 +333,16 @@ class InternS1Tokenizer(PythonBackend):
             kind = tables.kinds.get(piece)
             if kind is None and stack:
                 self._plan_span(piece, start, stack[-1], plan, jobs, with_details)
-            elif kind is None or kind == _PROTECT:
+            elif kind is None or kind == PROTECT:
                 plan.append(len(jobs))
                 jobs.append((piece.replace("▁", " "), start, stack[-1] if stack else None))
             else:
                 token_id = added.get(piece)  # None for AUTO_DETECT markers
                 if token_id is not None or with_details:
                     plan.append([(token_id, piece, (start, start + len(piece)))] if with_details else [token_id])
-                if kind == _BEGIN:
+                if kind == BEGIN:
                     stack.append(self.sub_vocabs[tables.begin_model[piece]])
-                elif kind == _END and stack:
+                elif kind == END and stack:
                     popped = stack.pop()
                     if popped.name != tables.end_model[piece]:
                         _warn_mismatched_tag_once(piece, popped.name)
@@ -420,7 +422,7 @@ class InternS1Tokenizer(PythonBackend):
         if isinstance(text, str):
             ids, offsets = self.encode_with_offsets(text, split_special_tokens=split)
             encoded = self.prepare_for_model(ids, **_model_arguments(kwargs))
-            encoded["offset_mapping"] = _pad_offsets(offsets, len(encoded["input_ids"]), side)
+            encoded["offset_mapping"] = pad_offsets(offsets, len(encoded["input_ids"]), side)
             return BatchEncoding(
                 dict(encoded), tensor_type=return_tensors, prepend_batch_axis=return_tensors is not None
             )
@@ -434,7 +436,7 @@ class InternS1Tokenizer(PythonBackend):
             return_attention_mask=kwargs.get("return_attention_mask"),
         )
         padded["offset_mapping"] = [
-            _pad_offsets(offsets, len(ids), side) for (_, offsets), ids in zip(rows, padded["input_ids"])
+            pad_offsets(offsets, len(ids), side) for (_, offsets), ids in zip(rows, padded["input_ids"])
         ]
         return BatchEncoding(dict(padded), tensor_type=return_tensors)
 
@@ -494,81 +496,6 @@ class InternS1Tokenizer(PythonBackend):
         return tuple(paths)
 
 
-class _AddedTokenTables:
-    """Everything derived from the added tokens: the splitter, piece kinds, skip ids and the id -> bytes table."""
-
-    def __init__(self, tokenizer: InternS1Tokenizer) -> None:
-        added = tokenizer.get_added_vocab()
-        decoder = tokenizer.added_tokens_decoder
-        self.added_tokens = {token.content: token for token in decoder.values()}
-        self.no_split = set(added) | {PROTECT_BEGIN, PROTECT_END}
-        self.protect_openers = {t for t in EXPLICIT_BEGIN_TAGS if t in added} | {PROTECT_BEGIN}
-        self.protect_closers = {t for t in EXPLICIT_END_TAGS if t in added} | {PROTECT_END}
-        # Piece kinds compare strings (as the reference does): a marker string is a marker wherever it stands alone.
-        self.begin_model = {**AUTO_BEGIN_MARKERS, **{t: m for t, m in EXPLICIT_BEGIN_TAGS.items() if t in added}}
-        self.end_model = {**AUTO_END_MARKERS, **{t: m for t, m in EXPLICIT_END_TAGS.items() if t in added}}
-        self.kinds = {**dict.fromkeys(added, _ADDED), **dict.fromkeys(self.begin_model, _BEGIN)}
-        self.kinds.update({**dict.fromkeys(self.end_model, _END), PROTECT_BEGIN: _PROTECT, PROTECT_END: _PROTECT})
-        self.pattern = re.compile("|".join(map(re.escape, sorted(self.no_split, key=len, reverse=True))))
-        self.needs_strip = any(t.lstrip or t.rstrip or t.single_word for t in self.added_tokens.values())
-        special = {i for i, token in decoder.items() if token.special}
-        self.skip_ids = special | {i for i in tokenizer.all_special_ids if i is not None}
-        self._tokenizer = tokenizer
-
-    @functools.cached_property
-    def id_to_bytes(self) -> list[bytes]:
-        """id -> bytes for every id (built on first decode; ids without a token map to b"")."""
-        tokenizer, bpe = self._tokenizer, self._tokenizer.bpe
-        decoder = tokenizer.added_tokens_decoder
-        table = [b""] * max(len(tokenizer), max(bpe.decoder, default=0) + 1, max(decoder, default=0) + 1)
-        for token, index in bpe.encoder.items():
-            table[index] = bpe.token_bytes(token)
-        for sub in tokenizer.sub_vocabs.values():
-            for local, piece in enumerate(sub.pieces):  # spec §6.7: "▁" -> space, "\n" -> newline, byte decoder
-                table[sub.offset + local] = bpe.token_bytes(piece.replace("▁", "Ġ").replace("\n", "Ċ"))
-        for index, token in decoder.items():
-            table[index] = token.content.encode("utf-8", "surrogatepass")
-        return table
-
-    def split(self, text: str) -> list[tuple[str, int]]:
-        """Leftmost-longest split on added tokens and protect markers, with lstrip/rstrip/single_word handling."""
-        pieces: list[list] = []
-        last = 0
-        for match in self.pattern.finditer(text):
-            start, end = match.span()
-            if start > last:
-                pieces.append([text[last:start], last])
-            pieces.append([match.group(), start])
-            last = end
-        if last < len(text):
-            pieces.append([text[last:], last])
-        if self.needs_strip:
-            self._apply_strip_rules(pieces)
-        return [(piece, start) for piece, start in pieces]
-
-    def _apply_strip_rules(self, pieces: list[list]) -> None:
-        for i, (token, start) in enumerate(pieces):
-            added = self.added_tokens.get(token)
-            if added is None:
-                continue
-            left = pieces[i - 1] if i > 0 else None
-            right = pieces[i + 1] if i + 1 < len(pieces) else None
-            if added.rstrip and right and right[0]:
-                stripped = right[0].lstrip()
-                right[1] += len(right[0]) - len(stripped)
-                right[0] = stripped
-            if added.lstrip and left and left[0]:
-                left[0] = left[0].rstrip()
-            if added.single_word:
-                if left and left[0] and left[0][-1] != " ":
-                    left[0] += token
-                    pieces[i][0] = ""
-                elif right and right[0] and right[0][0] != " ":
-                    right[0] = token + right[0]
-                    right[1] = start
-                    pieces[i][0] = ""
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # Small helpers
 # ----------------------------------------------------------------------------------------------------------------
@@ -619,43 +546,3 @@ def _warn_mismatched_tag_once(end_tag: str, popped: str) -> None:
     logger.warning(
         "%s closed a %s span; the sub-vocabulary stack was popped anyway (reference behaviour)", end_tag, popped
     )
-
-
-def _pad_offsets(offsets: list[tuple[int, int]], length: int, side: str) -> list[tuple[int, int]]:
-    padding = [(0, 0)] * (length - len(offsets))
-    return offsets + padding if side == "right" else padding + offsets
-
-
-def _map_offsets_to_original(offsets: list[tuple[int, int]], original: str) -> list[tuple[int, int]]:
-    """Offsets were computed on NFC(text); map them back onto ``original`` (only called when the two differ).
-
-    NFC only recombines neighbouring characters, so both strings split into the same chunks at characters that do
-    not combine with their predecessor. A token maps to the original chunks it touches: from the start of the chunk
-    of its first character to the end of the chunk of its last one.
-    """
-    boundaries = [0]
-    for position in range(1, len(original)):
-        char, chunk = original[position], original[boundaries[-1] : position]
-        if unicodedata.combining(char) == 0 and (
-            unicodedata.normalize("NFC", chunk + char) == unicodedata.normalize("NFC", chunk) + char
-        ):
-            boundaries.append(position)
-    boundaries.append(len(original))
-    chunk_start: list[int] = []  # per normalized character
-    chunk_end: list[int] = []
-    for start, end in zip(boundaries, boundaries[1:]):
-        size = len(unicodedata.normalize("NFC", original[start:end]))
-        chunk_start.extend([start] * size)
-        chunk_end.extend([end] * size)
-    size = len(chunk_start)
-    if size != len(unicodedata.normalize("NFC", original)):  # not chunk-wise composable: clamp instead
-        return [(min(s, len(original)), min(e, len(original))) for s, e in offsets]
-
-    def remap(start: int, end: int) -> tuple[int, int]:
-        if size == 0 or start >= size:
-            return (len(original), len(original))
-        if end <= start:
-            return (chunk_start[start], chunk_start[start])
-        return (chunk_start[start], chunk_end[min(end, size) - 1])
-
-    return [remap(start, end) for start, end in offsets]

@@ -9,9 +9,9 @@ import json
 import pytest
 import sentencepiece as spm
 
+from app.synthetic_checkpoint import builtin_training_corpus, write_tokenizer_files
 from intern_s1.byte_level_bpe import bytes_to_unicode
 from intern_s1.tokenization_intern_s1 import InternS1Tokenizer
-from app.synthetic_checkpoint import builtin_training_corpus, write_tokenizer_files
 
 
 @pytest.fixture(scope="module")
