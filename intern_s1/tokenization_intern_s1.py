@@ -55,6 +55,15 @@ VOCAB_FILES_NAMES = {
 }
 
 
+# Named multimodal tokens (attribute -> token) the processor reads; the real checkpoints' strings by default.
+MULTIMODAL_TOKENS = {
+    "context_image_token": "<IMG_CONTEXT>",
+    "start_image_token": "<img>",
+    "end_image_token": "</img>",
+    "video_token": "<video>",
+}
+
+
 class InternS1Tokenizer(PythonBackend):
     """Intern-S1 dynamic tokenizer (Qwen byte-level BPE + SMILES / IUPAC / FASTA SentencePiece sub-vocabularies).
 
@@ -89,6 +98,9 @@ class InternS1Tokenizer(PythonBackend):
     ) -> None:
         if kwargs.pop("add_prefix_space", None):
             logger.warning("InternS1Tokenizer ignores add_prefix_space (the Qwen pre-tokenizer never adds one)")
+        named = kwargs.get("extra_special_tokens")
+        if named is None or isinstance(named, dict):  # tokenizer files that do not name them get the real strings
+            kwargs["extra_special_tokens"] = {**MULTIMODAL_TOKENS, **(named or {})}
         self.errors = errors
         self.bpe = ByteLevelBPE(vocab_file, merges_file)
         folder = os.path.dirname(os.path.abspath(vocab_file))
