@@ -627,6 +627,8 @@ def test_gpu_check_logic_runs_on_cpu_with_tiny(capsys):
     assert rows["gpu_decode_bs1_sdpa"]["ours"] > 0 and rows["gpu_decode_bs1_sdpa"]["bound_tok_s"] > 0
     prefill = rows["gpu_image_prefill"]
     assert prefill["tiles"] == 13 and prefill["prompt_tokens"] == 13 * 256 + 32 and prefill["ours"] > 0
+    compiled = rows["gpu_decode_bs1_compiled"]
+    assert compiled["outputs_identical"] is True and compiled["compile_s"] > 0 and compiled["better"] == "higher"
     # The real Intern-S1-mini shapes the GPU run uses (≈8.5 B parameters, spec §3.3).
     mini = gpu_check.mini_config()
     assert mini.text_config.num_hidden_layers == 36 and mini.vision_config.hidden_size == 1024
