@@ -8,8 +8,8 @@ Same vocabulary, merges and pre-tokenizer regex as the Python GPT-2 BPE of the r
   letters, numbers or spaces may be pre-tokenized differently by Rust's regex engine: such texts are pre-tokenized
   with the ``regex`` module, as the reference does, and only the words go through Rust.
 
-The built Rust engine is shared (``functools.lru_cache``) by every tokenizer over the same unchanged files; it is
-immutable after construction and safe to use from several threads.
+The parsed files and the built Rust engine are shared (``functools.lru_cache``) by every tokenizer over the same
+unchanged files; none of them is modified after loading, and the engine is safe to use from several threads.
 """
 
 from __future__ import annotations
@@ -64,29 +64,22 @@ class ByteLevelBPE:
 
     def __init__(self, vocab_file: str, merges_file: str) -> None:
         self.vocab_file, self.merges_file = vocab_file, merges_file
-        with open(vocab_file, encoding="utf-8") as handle:
-            self.encoder: dict[str, int] = json.load(handle)
+        self.encoder, self.merges, self._engine = _load(_file_identity(vocab_file), _file_identity(merges_file))
         self.decoder = {index: token for token, index in self.encoder.items()}
-        with open(merges_file, encoding="utf-8") as handle:
-            lines = handle.read().split("\n")
-        if lines and lines[0].startswith("#version:"):
-            lines = lines[1:]
-        self.merges = [line for line in lines if line.strip()]
-        bad = next((line for line in self.merges if len(line.split(" ")) != 2), None)
-        if bad is not None:
-            raise ValueError(f"{merges_file}: a merge line must hold two tokens separated by a space, got {bad!r}")
         self.byte_encoder = bytes_to_unicode()
         self.byte_decoder = {char: byte for byte, char in self.byte_encoder.items()}
         self._to_latin1 = {ord(char): byte for char, byte in self.byte_decoder.items()}
-        self._engine = _shared_engine(_file_identity(vocab_file), _file_identity(merges_file))
         self._word_engine: Tokenizer | None = None  # built on first use (rare texts only)
 
-    def encode(self, texts: list[str], with_details: bool) -> list[EncodedText]:
-        """Byte-level BPE of several texts, one Rust call for all of them (``"▁"`` must already be a space)."""
+    def encode(self, texts: list[str], with_details: bool, may_hold_surrogates: bool = True) -> list[EncodedText]:
+        """Byte-level BPE of several texts, one Rust call for all of them (``"▁"`` must already be a space).
+
+        ``may_hold_surrogates=False`` skips the per-text search for lone surrogates (the caller searched already).
+        """
         out: list[EncodedText | None] = [None] * len(texts)
         batch = []  # indices of the texts Rust takes as they are
         for n, text in enumerate(texts):
-            if SURROGATES.search(text):
+            if may_hold_surrogates and SURROGATES.search(text):
                 out[n] = self._encode_with_surrogates(text)
             elif _may_pretokenize_differently(text):
                 out[n] = self._encode_by_words(text)
@@ -161,16 +154,32 @@ def _file_identity(path: str) -> tuple[str, int, int]:
 
 
 @functools.lru_cache(maxsize=2)
-def _shared_engine(vocab_identity: tuple, merges_identity: tuple) -> Tokenizer:
-    """The Rust BPE over the files (keyed by path, mtime and size), Qwen pre-tokenizer, no normaliser."""
-    engine = Tokenizer(BPE.from_file(vocab_identity[0], merges_identity[0]))
+def _load(vocab_identity: tuple, merges_identity: tuple) -> tuple[dict[str, int], list[str], Tokenizer]:
+    """(vocabulary, merge lines, Rust engine) of a vocab.json / merges.txt pair, keyed by path, mtime and size.
+
+    The engine is built from the parsed tables (faster than letting Rust parse the files again), with the Qwen
+    pre-tokenizer and no normaliser.
+    """
+    vocab_file, merges_file = vocab_identity[0], merges_identity[0]
+    with open(vocab_file, encoding="utf-8") as handle:
+        encoder: dict[str, int] = json.load(handle)
+    with open(merges_file, encoding="utf-8") as handle:
+        lines = handle.read().split("\n")
+    if lines and lines[0].startswith("#version:"):
+        lines = lines[1:]
+    merges = [line for line in lines if line.strip()]
+    pairs = [tuple(line.split(" ")) for line in merges]
+    bad = next((line for line, pair in zip(merges, pairs) if len(pair) != 2), None)
+    if bad is not None:
+        raise ValueError(f"{merges_file}: a merge line must hold two tokens separated by a space, got {bad!r}")
+    engine = Tokenizer(BPE(vocab=encoder, merges=pairs))
     engine.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Split(Regex(PRETOKENIZE_REGEX), behavior="isolated", invert=False),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ]
     )
-    return engine
+    return encoder, merges, engine
 
 
 @functools.lru_cache(maxsize=1)

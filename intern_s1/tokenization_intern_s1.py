@@ -38,7 +38,7 @@ from intern_s1.added_tokens import (
 )
 from intern_s1.byte_level_bpe import SURROGATES, ByteLevelBPE, EncodedText
 from intern_s1.span_detection import SmilesDetector, split_fasta
-from intern_s1.sub_vocabularies import SUB_VOCAB_NAMES, SubVocabulary, first_free_id, place
+from intern_s1.sub_vocabularies import SUB_VOCAB_NAMES, SubVocabulary, first_free_id, place, sub_vocab_token
 from intern_s1.text_offsets import map_offsets_to_original, pad_offsets
 
 
@@ -170,7 +170,7 @@ class InternS1Tokenizer(PythonBackend):
                 continue
             start = first_free_id(owner, len(self.bpe.encoder) if contiguous_base else 0)
             if reserved_below is not None and start > reserved_below:
-                return  # no reserved block left: this and the next ones go after the special tokens
+                break  # no reserved block left: this and the next ones go after the special tokens
             place(sub, start, owner, self.bpe.encoder)
         self._index_sub_tokens()
 
@@ -184,8 +184,9 @@ class InternS1Tokenizer(PythonBackend):
             raise ValueError(f"the base vocabulary already has a token named {clash!r}, a sub-vocabulary token name")
 
     def _warn_about_holes(self) -> None:
-        size, named = len(self), set(self.get_vocab().values())
-        holes = [i for i in range(size) if i not in named]
+        """Gaps can only come from the files' own added-token ids (placement never leaves one): say so."""
+        named = set(self.get_vocab().values())
+        holes = [i for i in range(max(named, default=-1) + 1) if i not in named]
         if holes:
             logger.warning("ids %s... have no token (%d holes): the tokenizer files leave gaps", holes[:5], len(holes))
 
@@ -228,8 +229,8 @@ class InternS1Tokenizer(PythonBackend):
     def _convert_id_to_token(self, index: int) -> str:
         if index in self.bpe.decoder:
             return self.bpe.decoder[index]
-        piece = self.sub_vocabulary_piece(index)
-        return "" if piece is None else f"<{piece[0]}:{piece[1]}>"  # out-of-range ids (padding rows): nothing
+        found = self.sub_vocabulary_piece(index)
+        return "" if found is None else sub_vocab_token(*found)  # out-of-range ids (padding rows): nothing
 
     def convert_tokens_to_ids(self, tokens: str | list[str]) -> int | None | list[int | None]:
         """Spec §6.6: walk the tokens with the sub-vocabulary stack; AUTO_DETECT markers get no id."""
@@ -288,16 +289,19 @@ class InternS1Tokenizer(PythonBackend):
         """The pipeline. Ids only, or (with details) one entry per token, markers included (their id is None)."""
         normalized = unicodedata.normalize("NFC", text)
         tables = self._tables()
+        surrogates = SURROGATES.search(normalized) is not None  # rare: searched once, handled where it matters
         pieces = [(normalized, 0)] if split_special_tokens else tables.split(normalized)
-        plan, jobs = self._plan(self._detect_spans(pieces, tables), tables, with_details)
+        plan, jobs = self._plan(self._detect_spans(pieces, tables), tables, with_details, surrogates)
         unique = {job_text: n for n, job_text in enumerate(dict.fromkeys(job[0] for job in jobs))}
-        encoded = self.bpe.encode(list(unique), with_details)
+        encoded = self.bpe.encode(list(unique), with_details, may_hold_surrogates=surrogates)
         out = EncodedText([], [] if with_details else None, [] if with_details else None)
         for item in plan:
             if type(item) is list:  # ready entries: ids, or (id, token, span) with details
                 if with_details:
                     for token_id, token, span in item:
-                        out.ids.append(token_id), out.tokens.append(token), out.offsets.append(span)
+                        out.ids.append(token_id)
+                        out.tokens.append(token)
+                        out.offsets.append(span)
                 else:
                     out.ids.extend(item)
                 continue
@@ -331,7 +335,9 @@ class InternS1Tokenizer(PythonBackend):
                     out.extend(split_fasta(smiles_piece, smiles_start))
         return out
 
-    def _plan(self, pieces: list[tuple[str, int]], tables: AddedTokenTables, with_details: bool) -> tuple[list, list]:
+    def _plan(
+        self, pieces: list[tuple[str, int]], tables: AddedTokenTables, with_details: bool, surrogates: bool
+    ) -> tuple[list, list]:
         """Encoding pass with the sub-vocabulary stack (spec §6.4 step 5).
 
         Returns (plan, jobs): plan items are lists of ready entries or the index of a BPE job; a job is
@@ -344,7 +350,7 @@ class InternS1Tokenizer(PythonBackend):
         for piece, start in pieces:
             kind = tables.kinds.get(piece)
             if kind is None and stack:
-                self._plan_span(piece, start, stack[-1], plan, jobs, with_details)
+                self._plan_span(piece, start, stack[-1], plan, jobs, with_details, surrogates)
             elif kind is None or kind == PROTECT:
                 plan.append(len(jobs))
                 jobs.append((piece.replace("▁", " "), start, stack[-1] if stack else None))
@@ -361,17 +367,17 @@ class InternS1Tokenizer(PythonBackend):
         return plan, jobs
 
     def _plan_span(
-        self, text: str, start: int, sub: SubVocabulary, plan: list, jobs: list, with_details: bool
+        self, text: str, start: int, sub: SubVocabulary, plan: list, jobs: list, with_details: bool, surrogates: bool
     ) -> None:
         """SentencePiece pieces of a span; unknown pieces (and lone surrogates) become BPE jobs inside the span."""
-        if SURROGATES.search(text):  # SentencePiece cannot take them: encode the text around them
+        if surrogates and SURROGATES.search(text):  # SentencePiece cannot take them: encode the text around them
             position = start
             for chunk in (chunk for chunk in re.split("([\ud800-\udfff])", text) if chunk):
                 if SURROGATES.match(chunk):
                     plan.append(len(jobs))
                     jobs.append((chunk, position, sub))
                 else:
-                    self._plan_span(chunk, position, sub, plan, jobs, with_details)
+                    self._plan_span(chunk, position, sub, plan, jobs, with_details, surrogates=False)
                 position += len(chunk)
             return
         local_ids = sub.sp.encode(text)
