@@ -103,9 +103,14 @@ def test_bare_base_places_special_tokens_then_sub_vocabularies_then_tags(bare_ba
     tok = InternS1Tokenizer.from_pretrained(bare_base_dir, eos_token="<|endoftext|>")
     assert_honest(tok)
     base = len(tok.bpe.encoder)
-    assert tok.eos_token_id == base  # the special token first, as over any BPE vocabulary
-    assert tok.sub_vocab_offsets == {"SMILES": base + 1, "IUPAC": base + 65, "FASTA": base + 129}
-    assert tok.convert_tokens_to_ids("<SMILES>") == base + 193  # the missing domain tags come last
+    # The special tokens first (eos, then the four named multimodal tokens), as over any BPE vocabulary ...
+    assert tok.eos_token_id == base
+    assert tok.convert_tokens_to_ids(["<IMG_CONTEXT>", "<img>", "</img>", "<video>"]) == list(
+        range(base + 1, base + 5)
+    )
+    # ... then the sub-vocabularies without a gap, then the domain tags the files lacked.
+    assert tok.sub_vocab_offsets == {"SMILES": base + 5, "IUPAC": base + 69, "FASTA": base + 133}
+    assert tok.convert_tokens_to_ids("<SMILES>") == base + 197
     assert [i for i in range(len(tok)) if tok.decode([i]) == ""] == []  # no id decodes silently to nothing
 
 
