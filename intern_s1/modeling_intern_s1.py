@@ -462,10 +462,29 @@ class InternS1ForConditionalGeneration(InternS1PreTrainedModel, GenerationMixin)
             tuple(router_logits), text_config.num_experts, text_config.num_experts_per_tok, attention_mask
         )
 
-    def prepare_inputs_for_generation(self, *args, pixel_values=None, is_first_iteration: bool = False, **kwargs):
-        # The image is only needed to fill the KV cache: pass pixel_values on the prefill step alone (5.23's
-        # generate() tells which step it is with `is_first_iteration`); without a cache every step needs them.
-        model_inputs = super().prepare_inputs_for_generation(*args, is_first_iteration=is_first_iteration, **kwargs)
+    def prepare_inputs_for_generation(
+        self,
+        input_ids: torch.LongTensor,
+        past_key_values: Cache | None = None,
+        attention_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        is_first_iteration: bool | None = False,
+        **kwargs,
+    ) -> dict:
+        """GenerationMixin's inputs, with ``pixel_values`` on the prefill step only (or on every step without a cache).
+
+        The image only fills the KV cache; 5.23's ``generate()`` says which step is the prefill with
+        ``is_first_iteration``. Decode steps are then plain decoder steps (static shapes, compilable).
+        """
+        model_inputs = super().prepare_inputs_for_generation(
+            input_ids,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            is_first_iteration=is_first_iteration,
+            **kwargs,
+        )
         model_inputs.pop("pixel_values", None)
         if is_first_iteration or not kwargs.get("use_cache", True):
             model_inputs["pixel_values"] = pixel_values
