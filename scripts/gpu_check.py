@@ -182,9 +182,8 @@ def compiled_decode_row(model, config, device, new_tokens: int) -> dict:
     plain_rate, plain_tokens = decode_rate(model, prompt, new_tokens, device)
     saved = model.generation_config
     model.generation_config = copy.deepcopy(saved)
-    enable_compiled_decoding(model)
-    with torch.no_grad():  # the first compiled call compiles the decode step
-        compile_seconds, _ = timed(device, lambda: model.generate(input_ids=prompt, max_new_tokens=4, do_sample=False))
+    with torch.no_grad():
+        compile_seconds = enable_compiled_decoding(model, warm_up_ids=prompt)
     compiled_rate, compiled_tokens = decode_rate(model, prompt, new_tokens, device)
     model.generation_config = saved  # plain generate again, so neither side gains from going second
     plain_again, _ = decode_rate(model, prompt, new_tokens, device)

@@ -29,8 +29,8 @@ MINI_SAMPLING = SamplingParams(temperature=0.8)
 # The demo LM is tiny: near-greedy decoding keeps it on topic, and it was never trained to write <think>.
 DEMO_SAMPLING = SamplingParams(temperature=0.0, max_new_tokens=256, enable_thinking=False)
 
-# Smallest static KV cache of compiled decoding: prompt + answer of a typical chat turn fit, attention stays cheap.
-MIN_STATIC_CACHE_TOKENS = 1024
+# Static KV cache of compiled decoding on CUDA (one CUDA graph for every request that fits; longer ones grow it).
+CUDA_STATIC_CACHE_TOKENS = 4096
 
 Progress = Callable[[float, str], None]
 
@@ -48,26 +48,40 @@ def _resolve_device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
     return device_map, getattr(torch, dtype)
 
 
-def enable_compiled_decoding(model, min_cache_tokens: int = MIN_STATIC_CACHE_TOKENS) -> None:
+def enable_compiled_decoding(model, warm_up_ids=None) -> float:
     """Make every later ``model.generate()`` decode with a static KV cache and a ``torch.compile``'d decode step.
 
-    The prefill (which runs the vision tower) stays eager; each decode step is one full graph with static shapes.
-    The static cache holds at least ``min_cache_tokens`` positions, so typical requests share one size (one graph);
-    a longer request grows it (transformers keeps the largest size seen) and dynamo then compiles, once, a graph with
-    a dynamic cache length. Attention reads the whole static cache every step, hence a modest floor. On CUDA the step
-    is replayed as a CUDA graph ("reduce-overhead"); on CPU there is nothing to replay: inductor's default mode.
+    The prefill (which runs the vision tower) stays eager; each decode step is one full graph. On CUDA the step is
+    replayed as a CUDA graph ("reduce-overhead") over a static cache of at least ``CUDA_STATIC_CACHE_TOKENS``
+    positions, so requests share one graph. On CPU there is nothing to replay (inductor's default mode) and attention
+    reads the whole static cache every step, so the cache is sized per request and the step is compiled with a dynamic
+    cache length: the warm-up decodes twice with two cache sizes, and the second compile makes that length dynamic.
+
+    Args:
+        model: an ``InternS1ForConditionalGeneration`` (or any transformers generative model).
+        warm_up_ids: token ids ``[1, n]`` to compile with now (recommended: no request then waits for a compile).
+
+    Returns:
+        Seconds spent compiling during the warm-up (0.0 without one).
     """
     from transformers.generation.configuration_utils import CompileConfig
 
     on_cuda = model.device.type == "cuda"
     compile_config = CompileConfig(fullgraph=True, mode="reduce-overhead" if on_cuda else "default")
-    if not on_cuda:  # transformers compiles automatically on accelerators only; this is its switch for other devices
-        compile_config._compile_all_devices = True
-    text_config = model.config.get_text_config(decoder=True)
-    context = getattr(text_config, "max_position_embeddings", None) or min_cache_tokens
     model.generation_config.cache_implementation = "static"
-    model.generation_config.max_cache_len = min(min_cache_tokens, context)
+    if on_cuda:
+        text_config = model.config.get_text_config(decoder=True)
+        context = getattr(text_config, "max_position_embeddings", None) or CUDA_STATIC_CACHE_TOKENS
+        model.generation_config.max_cache_len = min(CUDA_STATIC_CACHE_TOKENS, context)
+    else:  # transformers compiles automatically on accelerators only; this is its switch for other devices
+        compile_config._compile_all_devices = True
     model.generation_config.compile_config = compile_config
+    if warm_up_ids is None:
+        return 0.0
+    started = time.monotonic()
+    for new_tokens in (2, 3):  # two cache sizes (see above)
+        model.generate(input_ids=warm_up_ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+    return time.monotonic() - started
 
 
 def _make_cancel_criteria(*events: threading.Event):
@@ -129,12 +143,9 @@ class TransformersBackend(ChatBackend):
         self.info = self._describe(path, is_demo)
 
     def _compile_decoding(self) -> float:
-        """Switch to compiled decoding and compile it now (a 2-token warm-up), so no user waits for it."""
-        enable_compiled_decoding(self.model)
-        started = time.monotonic()
-        prompt = self.processor.tokenizer("Hello", return_tensors="pt").to(self.model.device)
-        self.model.generate(**prompt, max_new_tokens=2, min_new_tokens=2, do_sample=False)
-        seconds = time.monotonic() - started
+        """Switch to compiled decoding and compile it now, so that no user waits for it."""
+        prompt = self.processor.tokenizer("Hello", return_tensors="pt")["input_ids"].to(self.model.device)
+        seconds = enable_compiled_decoding(self.model, warm_up_ids=prompt)
         logger.info("decode step compiled in %.1f s", seconds)
         return seconds
 
