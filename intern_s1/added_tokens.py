@@ -18,6 +18,7 @@ __all__ = [
     "END",
     "EXPLICIT_BEGIN_TAGS",
     "EXPLICIT_END_TAGS",
+    "MULTIMODAL_TOKENS",
     "PROTECT",
     "PROTECT_BEGIN",
     "PROTECT_END",
@@ -30,6 +31,14 @@ EXPLICIT_END_TAGS = {"</SMILES>": "SMILES", "</SELFIES>": "SMILES", "</IUPAC>": 
 AUTO_BEGIN_MARKERS = {"<SMILES_AUTO_DETECT>": "SMILES", "<FASTA_AUTO_DETECT>": "FASTA"}
 AUTO_END_MARKERS = {"</SMILES_AUTO_DETECT>": "SMILES", "</FASTA_AUTO_DETECT>": "FASTA"}
 PROTECT_BEGIN, PROTECT_END = "<MOLFORMULA>", "</MOLFORMULA>"
+
+# Named multimodal tokens (attribute -> token) the processor reads; the real checkpoints' strings by default.
+MULTIMODAL_TOKENS = {
+    "context_image_token": "<IMG_CONTEXT>",
+    "start_image_token": "<img>",
+    "end_image_token": "</img>",
+    "video_token": "<video>",
+}
 
 # Piece kinds
 BEGIN, END, PROTECT, ADDED = 1, 2, 3, 4

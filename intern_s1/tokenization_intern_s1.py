@@ -33,6 +33,7 @@ from intern_s1.added_tokens import (
     END,
     EXPLICIT_BEGIN_TAGS,
     EXPLICIT_END_TAGS,
+    MULTIMODAL_TOKENS,
     PROTECT,
     AddedTokenTables,
 )
@@ -52,15 +53,6 @@ VOCAB_FILES_NAMES = {
     "sp_model_SMILES": "tokenizer_SMILES.model",
     "sp_model_IUPAC": "tokenizer_IUPAC.model",
     "sp_model_FASTA": "tokenizer_FASTA.model",
-}
-
-
-# Named multimodal tokens (attribute -> token) the processor reads; the real checkpoints' strings by default.
-MULTIMODAL_TOKENS = {
-    "context_image_token": "<IMG_CONTEXT>",
-    "start_image_token": "<img>",
-    "end_image_token": "</img>",
-    "video_token": "<video>",
 }
 
 

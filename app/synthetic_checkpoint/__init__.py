@@ -7,7 +7,7 @@ tokenizer and processor files with these writers, and the tests and benchmarks u
   Qwen3 one by default) with small SentencePiece SMILES / IUPAC / FASTA sub-vocabularies trained on the spot;
 * :func:`write_processor_files` — image / video processor settings, processor config and chat template.
 
-Nothing here imports torch at import time.
+``import app`` does not import this package (the demo builder imports it when it runs).
 """
 
 from app.synthetic_checkpoint.processor_files import write_processor_files

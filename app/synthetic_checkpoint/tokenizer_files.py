@@ -42,6 +42,8 @@ import random
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 
+from intern_s1.added_tokens import MULTIMODAL_TOKENS
+
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +63,6 @@ DOMAIN_TAGS: dict[str, tuple[str, ...]] = {
     "SMILES": ("<SMILES>", "</SMILES>", "<SELFIES>", "</SELFIES>"),
     "IUPAC": ("<IUPAC>", "</IUPAC>"),
     "FASTA": ("<FASTA>", "</FASTA>"),
-}
-
-# Named multimodal tokens the processor reads from the tokenizer (attribute name -> token).
-MULTIMODAL_TOKENS: dict[str, str] = {
-    "context_image_token": "<IMG_CONTEXT>",
-    "start_image_token": "<img>",
-    "end_image_token": "</img>",
-    "video_token": "<video>",
 }
 
 # InternLM tool-calling tokens. Not "special", so that decode(skip_special_tokens=True) keeps them for the
