@@ -11,6 +11,8 @@ auxiliary loss.
 Generation: `InternS1ForConditionalGeneration` is a `GenerationMixin`; the vision tower runs once, on the prefill step,
 and every decode step is a plain decoder step with static shapes, so `cache_implementation="static"` and
 `torch.compile` of the decode step work (`_can_compile_fullgraph = True`, as for InternVL).
+
+One file for the whole model, as in a transformers model folder (hence ~500 lines).
 """
 
 import logging

@@ -13,6 +13,9 @@ truncation and special tokens are transformers' own (``prepare_for_model`` / ``p
 The vocabulary is honest: ``get_vocab()`` names every id once (sub-vocabulary pieces as ``<SMILES:CC>``),
 ``convert_tokens_to_ids`` and ``convert_ids_to_tokens`` invert each other on it, ``len()`` counts it, and the
 sub-vocabularies are placed without gaps for any base vocabulary (see :mod:`intern_s1.sub_vocabularies`).
+
+Over ~400 lines because transformers' tokenizer interface is one class: id layout, the pipeline, the encode entry
+points, decoding and saving are its methods; everything that is not a method lives in the modules above.
 """
 
 from __future__ import annotations
