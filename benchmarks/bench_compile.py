@@ -4,8 +4,8 @@ Ours: ``app.backends.local.enable_compiled_decoding`` — a static KV cache and 
 decode step (the prefill stays eager). Peer: plain ``model.generate`` (dynamic cache, eager PyTorch) on a second
 copy of the same checkpoint. Each side runs at its best attention implementation (sdpa and eager are both measured;
 ``--quick`` measures sdpa only). Both run in this process, alternately, greedy, every new token forced by
-``min_new_tokens`` so both decode the same number; the decode rate of a run is (n - 1) / (t_n - t_1) with t_1 the
-time of a 1-token call (the prefill).
+``min_new_tokens`` so both decode the same number; the decode rate of a run is (n - 1) tokens over the time from its
+first to its last token (a per-step clock, ``benchmarks/_timing.py``).
 
 Compile time (the warm-up of ``enable_compiled_decoding``, as the backend does at start-up) is reported, not included
 in the rates. The goal is
@@ -28,6 +28,7 @@ if str(REPO) not in sys.path:  # run as a script: make the repository's packages
     sys.path.insert(0, str(REPO))
 
 from _report import emit_row  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
+from _timing import timed_generation  # noqa: E402
 
 
 PROMPT = "Explain in a few sentences what a catalyst does in a chemical reaction."
@@ -50,10 +51,9 @@ def timed(model, inputs: dict, new_tokens: int):
 
 
 def decode_rate(model, inputs: dict, new_tokens: int):
-    """(decode tok/s, tokens): prefill timed with a 1-token call, then a full call."""
-    prefill, _ = timed(model, inputs, 1)
-    total, tokens = timed(model, inputs, new_tokens)
-    return (new_tokens - 1) / max(total - prefill, 1e-9), tokens
+    """(decode tok/s, tokens) of one run, read off a per-step clock (benchmarks/_timing.py)."""
+    run = timed_generation(model, inputs, new_tokens)
+    return run["decode_tok_s"], run["tokens"]
 
 
 def best_attention(models: dict, inputs: dict, new_tokens: int) -> str:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO / "tests"))  # tiny_checkpoints: test scaffolding, n
 
 import torch  # noqa: E402
 from _report import result_row  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
+from _timing import timed_generation  # noqa: E402
 from tiny_checkpoints import make_tiny_config  # noqa: E402
 from transformers import InternVLConfig, InternVLForConditionalGeneration, InternVLVisionConfig  # noqa: E402
 
@@ -139,15 +140,12 @@ def timed_generate(model, inputs: dict, new_tokens: int) -> tuple[float, torch.T
 
 
 def measure(model, inputs: dict, new_tokens: int) -> dict:
-    """Prefill time (1 new token), then decode rate from a full run: (n - 1) / (t_n - t_1)."""
-    prefill_seconds, _ = timed_generate(model, inputs, 1)
-    total_seconds, tokens = timed_generate(model, inputs, new_tokens)
-    batch = inputs["input_ids"].shape[0]
-    decode_seconds = max(total_seconds - prefill_seconds, 1e-9)
+    """Prefill tok/s and decode tok/s of one run (per-step clock, see benchmarks/_timing.py)."""
+    run = timed_generation(model, inputs, new_tokens)
     return {
-        "decode_tok_s": batch * (new_tokens - 1) / decode_seconds,
-        "prefill_tok_s": inputs["input_ids"].numel() / prefill_seconds,
-        "tokens": tokens,
+        "decode_tok_s": run["decode_tok_s"],
+        "prefill_tok_s": inputs["input_ids"].numel() / run["prefill_s"],
+        "tokens": run["tokens"],
     }
 
 
