@@ -22,4 +22,7 @@ def emit_row(
     name: str, ours: float, peer: float, unit: str, identical: bool, *, higher_is_better: bool = True, **extra
 ) -> None:
     """Print :func:`result_row` as one JSON line."""
-    print(json.dumps(result_row(name, ours, peer, unit, identical, higher_is_better=higher_is_better, **extra)), flush=True)
+    print(
+        json.dumps(result_row(name, ours, peer, unit, identical, higher_is_better=higher_is_better, **extra)),
+        flush=True,
+    )

@@ -42,8 +42,10 @@ def test_qwen3_layout_is_written_deterministically(tmp_path):
     decoder = {int(k): v["content"] for k, v in config["added_tokens_decoder"].items()}
     assert decoder[151643] == "<|endoftext|>" and decoder[151668] == "</think>"
     assert decoder[151925] == "<SMILES>" and decoder[152957] == "<IMG_CONTEXT>"
-    sizes = [spm.SentencePieceProcessor(model_file=str(first / f"tokenizer_{n}.model")).get_piece_size()
-             for n in ("SMILES", "IUPAC", "FASTA")]
+    sizes = [
+        spm.SentencePieceProcessor(model_file=str(first / f"tokenizer_{n}.model")).get_piece_size()
+        for n in ("SMILES", "IUPAC", "FASTA")
+    ]
     assert sizes == [256, 512, 512]
 
 
@@ -54,7 +56,12 @@ def test_other_base_vocabulary_moves_the_offsets(small_base_dir, tmp_path):
     tok = InternS1Tokenizer.from_pretrained(folder)
     assert tok.sub_vocab_offsets == {"SMILES": smiles, "IUPAC": iupac, "FASTA": fasta}
     assert tok.convert_tokens_to_ids(["<|im_start|>", "<SMILES>", "</SMILES>", "<IUPAC>", "<FASTA>"]) == [
-        1, smiles + 256, smiles + 257, iupac + 512, fasta + 512]
+        1,
+        smiles + 256,
+        smiles + 257,
+        iupac + 512,
+        fasta + 512,
+    ]
     assert tok.context_image_token_id == fasta + 512 + 2
     assert len(tok) == len(tok.get_vocab()) == max(tok.added_tokens_decoder) + 1
     sp = spm.SentencePieceProcessor(model_file=str(folder / "tokenizer_SMILES.model"))
@@ -68,8 +75,9 @@ def test_other_base_vocabulary_moves_the_offsets(small_base_dir, tmp_path):
 
 def test_custom_training_text_and_bad_arguments(tmp_path):
     corpus = builtin_training_corpus(seed=1)
-    folder = write_tokenizer_files(tmp_path / "custom", sp_training_text={"SMILES": corpus["SMILES"][:800]},
-                                   sp_vocab_sizes=(128, 256, 256))
+    folder = write_tokenizer_files(
+        tmp_path / "custom", sp_training_text={"SMILES": corpus["SMILES"][:800]}, sp_vocab_sizes=(128, 256, 256)
+    )
     tok = InternS1Tokenizer.from_pretrained(folder)
     assert tok.sub_vocab_offsets == {"SMILES": 151669, "IUPAC": 151669 + 128 + 4, "FASTA": 151669 + 132 + 258}
     with pytest.raises(ValueError, match="sp_training_text keys"):

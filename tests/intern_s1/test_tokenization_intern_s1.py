@@ -473,13 +473,15 @@ def _long_ordinary_text(total_chars: int) -> str:
     rng = random.Random(5)
     parts, size = [], 0
     while size < total_chars:
-        part = rng.choice([
-            "The aldehyde CC1=CC=CC=C1C=O was reduced in ethanol at 300 K. ",
-            "分子结构很复杂，蛋白质序列如下。 ",
-            "<FASTA>MKVLAAGIVGLLLAAGCSSQ</FASTA> binds <SMILES>CCO</SMILES>. ",
-            "The sequence MKVLAAGIVGLLLAAGCSSQDEGLMRTAAAWY was cloned. ",
-            "def f(x):\n    return x ** 2\n",
-        ])
+        part = rng.choice(
+            [
+                "The aldehyde CC1=CC=CC=C1C=O was reduced in ethanol at 300 K. ",
+                "分子结构很复杂，蛋白质序列如下。 ",
+                "<FASTA>MKVLAAGIVGLLLAAGCSSQ</FASTA> binds <SMILES>CCO</SMILES>. ",
+                "The sequence MKVLAAGIVGLLLAAGCSSQDEGLMRTAAAWY was cloned. ",
+                "def f(x):\n    return x ** 2\n",
+            ]
+        )
         parts.append(part)
         size += len(part)
     return "".join(parts)[:total_chars]
