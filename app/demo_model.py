@@ -151,7 +151,7 @@ def _demo_config(lm_config, ids: dict[str, int], vocab_size: int):
         num_hidden_layers=VISION_LAYERS,
         num_attention_heads=4,
         intermediate_size=VISION_HIDDEN_SIZE * 2,
-        attention_bias=True,  # InternViT-300M (Intern-S1-mini) layout; real 448 px tiles, 14 px patches
+        attention_bias=False,  # random weights either way; as in every demo built so far (same DEMO_VERSION)
     )
     text_config = lm_config.to_dict()
     text_config.update(
@@ -161,7 +161,9 @@ def _demo_config(lm_config, ids: dict[str, int], vocab_size: int):
         eos_token_id=ids["<|im_end|>"],
         pad_token_id=ids.get("<|endoftext|>", 0),
     )
-    for key in ("architectures", "dtype", "torch_dtype", "_name_or_path", "transformers_version"):
+    # Bookkeeping of the GGUF source (its quantisation entry would make the checkpoint look quantised).
+    for key in ("architectures", "dtype", "torch_dtype", "_name_or_path", "_model_name_or_path",
+                "transformers_version", "quantization_config", "unk_token_id"):  # fmt: skip
         text_config.pop(key, None)
     return InternS1Config(vision_config=vision_config, text_config=text_config, image_token_id=ids["<IMG_CONTEXT>"])
 
