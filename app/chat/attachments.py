@@ -8,6 +8,7 @@ tokenizer's FASTA auto-detection (Intern-S1 has no explicit protein tag). Every 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -81,21 +82,20 @@ def file_kind(path: str) -> str:
 
 
 def count_tiles(width: int, height: int, max_tiles: int) -> int:
-    """Number of 448-px tiles InternVL-style dynamic tiling picks (plus a thumbnail when > 1)."""
-    aspect = width / height
-    grids = sorted(
-        {
-            (cols, rows)
-            for n in range(1, max_tiles + 1)
-            for cols in range(1, n + 1)
-            for rows in range(1, n + 1)
-            if cols * rows <= max_tiles
-        },
-        key=lambda grid: grid[0] * grid[1],
-    )
-    best = min(grids, key=lambda grid: (abs(aspect - grid[0] / grid[1]), grid[0] * grid[1]))
-    tiles = best[0] * best[1]
-    return tiles + 1 if tiles > 1 else tiles
+    """Tiles (448 px, plus a thumbnail when more than one) the Intern-S1 image processor makes of such an image.
+
+    The processor's own count (``get_number_of_image_patches``, the dynamic tiling with ``crop_to_patches`` on, as
+    the Intern-S1 processor runs it), so the prompt budget matches what the model will see.
+    """
+    return _image_processor().get_number_of_image_patches(height, width, {"max_patches": max_tiles})
+
+
+@functools.lru_cache(maxsize=1)
+def _image_processor():
+    # Imported here: `import app` must stay light (no transformers, no torch).
+    from intern_s1.image_processing_intern_s1 import InternS1ImageProcessorPil
+
+    return InternS1ImageProcessorPil(crop_to_patches=True)
 
 
 def _check_size(path: str, limits: Limits) -> None:
