@@ -64,7 +64,7 @@ def loading_markdown(status: str | None) -> str:
         return ""
     if status.startswith("failed"):
         return f"⚠️ **The model could not be loaded** — {status.removeprefix('failed: ')}"
-    return f"⏳ **Loading the model** — {status}. You can type already; the answer starts once it is loaded."
+    return f"**Loading the model** — {status}. You can type already; the answer starts once it is loaded."
 
 
 def _status_poll(backend: ChatBackend, on_ready: Callable[[], list[Any]]) -> Callable[[], list[Any]]:
@@ -289,7 +289,7 @@ def _hidden_api_inputs(defaults: SamplingParams, limits: Limits) -> list[gr.comp
 
 
 def _example(data: gr.SelectData):
-    return {"text": data.value.get("text", ""), "files": data.value.get("files", [])}
+    return examples.box_value(data.value)
 
 
 def _smiles_changed(text: str) -> tuple[str, str, list[list[str]], str]:

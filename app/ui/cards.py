@@ -205,6 +205,7 @@ CARD_CSS = """
 table.sci-rows { width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 0.82em; border: 0 !important; }
 table.sci-rows th, table.sci-rows td { text-align: left; vertical-align: top; padding: 2px 4px; overflow-wrap: anywhere;
   border: 0 !important; color: var(--body-text-color); background: transparent; }
+table.sci-rows tr { border: 0 !important; }
 table.sci-rows tr + tr > * { border-top: 1px solid var(--border-color-primary) !important; }
 table.sci-rows th { font-weight: 500; width: 45%; color: var(--body-text-color-subdued); }
 .sci-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 8px; width: min(620px, 78vw);

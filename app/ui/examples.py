@@ -2,7 +2,7 @@
 
 ``assets/`` (see its README: made by this project, Apache-2.0) holds a spectrum chart, a micrograph-like figure,
 a 3-second titration video, a FASTA file, an SDF file and a PDB file. Clicking an example puts its text and file
-into the chat box; the files are served from ``assets/`` as static files. Examples whose file is missing (an
+into the chat box (:func:`box_value`); the example cards show the files from ``assets/`` as static files. Examples whose file is missing (an
 installed package without the repository's ``assets/``) are left out.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 
-__all__ = ["ASSETS_DIR", "ASSET_EXAMPLES", "TEXT_EXAMPLES", "chat_examples", "static_paths"]
+__all__ = ["ASSETS_DIR", "ASSET_EXAMPLES", "TEXT_EXAMPLES", "box_value", "chat_examples", "static_paths"]
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
 
@@ -54,3 +54,20 @@ def chat_examples(assets: Path = ASSETS_DIR) -> list[dict[str, Any]]:
 def static_paths(assets: Path = ASSETS_DIR) -> list[str]:
     """Folders Gradio must serve for the examples (pass to ``gr.set_static_paths``)."""
     return [str(assets)] if assets.is_dir() else []
+
+
+def box_value(selected: dict[str, Any], assets: Path = ASSETS_DIR) -> dict[str, Any]:
+    """The chat box's value for a clicked example: its text and its files as local paths in ``assets/``.
+
+    The Chatbot hands the example's files over as static-file URLs; given to the chat box as such, they would be
+    downloaded again through Gradio's SSRF guard, which refuses the app's own loopback address. Local paths are
+    copied into the box's upload cache instead. Only files of ``assets/`` are accepted.
+    """
+    files = []
+    for item in selected.get("files") or []:
+        given = (item.get("orig_name") or item.get("path") or "") if isinstance(item, dict) else str(item)
+        name = Path(given).name
+        path = assets / name
+        if name and path.is_file():
+            files.append(str(path))
+    return {"text": selected.get("text", ""), "files": files}

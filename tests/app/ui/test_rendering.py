@@ -199,3 +199,21 @@ def test_captions_name_files_records_and_frames(tmp_path):
     caption = rendering.attachment_caption(turn.attachments, max_frames=8)
     assert "<b>drugs.sdf</b> → caffeine (record 1), aspirin (record 2), paracetamol (record 3)" in caption
     assert "<b>clip.mp4</b> · 8 of 12 frames go to the model" in caption
+
+
+def test_a_video_the_browser_cannot_play_is_a_named_chip_with_a_note(tmp_path):
+    from studio_media import make_video
+
+    old = str(make_video(tmp_path / "old-camera.avi", frames=6, codec="mpeg4"))  # MPEG-4 Part 2 in AVI
+    fine = str(make_video(tmp_path / "fine.mp4", frames=6, codec="libx264"))
+    turn = Turn("what happens?", prepare_user_turn("x", [old], Limits()).attachments)
+    files, caption, _ = rendering.render_turn(turn)
+    assert files["content"][0]["file"]["mime_type"] == "application/octet-stream"  # a chip, not a dead player
+    assert "your browser cannot play this video&#x27;s format (MPEG-4 Part 2); the model still receives it" in (
+        caption["content"].value
+    )
+    playable = rendering.render_turn(Turn("x", prepare_user_turn("x", [fine], Limits()).attachments))
+    assert (
+        playable[0]["content"][0]["file"]["mime_type"] == "video/mp4"
+        and "cannot play" not in playable[1]["content"].value
+    )
