@@ -20,6 +20,9 @@ from app.chat.attachments import InputError
 __all__ = ["ARROW", "first_molecule", "molecule_file_lines", "provenance_labels", "sequence_file_lines"]
 
 ARROW = " → "  # between a record's provenance and its structure, in the prompt line
+# The start of check_sequence's warning for letters that read like English (docs/science_tools.md, "Reads like
+# English" warning). Typed into the sequence box it stays a warning; in an attached file it means the wrong file.
+_PROSE_WARNING = "this reads like English words"
 
 
 def _refused(report, name: str, what: str) -> InputError:
@@ -64,6 +67,11 @@ def sequence_file_lines(path: str, name: str | None = None) -> list[str]:
         raise _refused(report, shown, "sequence")
     lines = []
     for number, record in enumerate(report.records, start=1):
+        if any(warning.startswith(_PROSE_WARNING) for warning in record.warnings):
+            raise InputError(
+                f"record {number} of '{shown}' reads like English words, not a protein sequence; attach a FASTA file "
+                "(each record starts with a '>' header line) or a PDB / mmCIF structure"
+            )
         kind = "protein" if record.kind == "protein" else "text"
         sequence = science_tools.tag_for_tokenizer(record.sequence, kind) if kind == "protein" else record.sequence
         lines.append(f"{_sequence_label(record, number, shown)}{ARROW}{sequence}")

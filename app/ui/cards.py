@@ -196,7 +196,8 @@ CARD_CSS = """
 .sci-panel-card, .sci-tile { color: var(--body-text-color); background: var(--block-background-fill);
   border: 1px solid var(--border-color-primary); border-radius: 8px; box-sizing: border-box; max-width: 100%; }
 .sci-panel-card { display: block; margin: 4px 0; padding: 8px; overflow-x: auto; }
-.sci-picture { display: block; max-width: 100%; height: auto; background: #fff; border-radius: 6px; margin: 0 auto 6px; }
+.sci-picture { display: block; max-width: 100%; height: auto; background: #fff; border-radius: 6px;
+  margin: 0 auto 6px !important; }
 .sci-panel-card .sci-picture { width: 320px; }
 .reaction-card .sci-picture, .reaction-tile[open] .sci-picture { width: 640px; }
 .mol-caption { font-size: 0.85em; overflow-wrap: anywhere; color: var(--body-text-color); }
@@ -208,20 +209,20 @@ table.sci-rows th, table.sci-rows td { text-align: left; vertical-align: top; pa
 table.sci-rows tr { border: 0 !important; }
 table.sci-rows tr + tr > * { border-top: 1px solid var(--border-color-primary) !important; }
 table.sci-rows th { font-weight: 500; width: 45%; color: var(--body-text-color-subdued); }
-.sci-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 8px; width: min(620px, 78vw);
+.sci-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 8px; width: min(620px, 78vw);
   max-width: 100%; box-sizing: border-box; }
 .sci-tile { padding: 6px; min-width: 0; }
 .sci-tile > summary { cursor: pointer; list-style: none; display: flex; flex-direction: column; gap: 2px;
   min-width: 0; }
 .sci-tile > summary::-webkit-details-marker { display: none; }
 .sci-tile .sci-thumb { display: block; width: 100%; max-width: 100%; box-sizing: border-box; height: 96px;
-  object-fit: contain; background: #fff; border-radius: 6px; }
+  margin: 0; object-fit: contain; background: #fff; border-radius: 6px; }
 .sci-tile code.seq-thumb { height: auto; min-height: 40px; padding: 4px; overflow-wrap: anywhere;
   background: var(--background-fill-secondary); color: var(--body-text-color); font-size: 0.8em; }
 .sci-name { font-family: var(--font-mono); font-size: 0.78em; overflow: hidden; text-overflow: ellipsis;
   white-space: nowrap; }
 .sci-sub { font-size: 0.78em; color: var(--body-text-color-subdued); }
-.reaction-tile { grid-column: span 2; }
+.reaction-tile { grid-column: 1 / -1; }
 .sci-tile[open] { grid-column: 1 / -1; }
 .sci-tile[open] > summary .sci-thumb { display: none; }
 .sci-detail { margin-top: 6px; }

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from browser_helpers import ASSETS, chromium, screenshot
+from browser_helpers import chromium, screenshot
 from playwright.sync_api import expect
 from studio_app import launched_app
 from studio_media import make_video
@@ -156,7 +156,7 @@ def test_thinking_that_never_closes_is_shown_as_the_answer_with_a_note(page, bac
 def test_the_answer_bubble_says_a_video_is_being_decoded_before_the_first_token(page, backend):
     GATE.clear()
     try:
-        page.locator("#chat-input input[type=file]").set_input_files(str(ASSETS / "titration.mp4"))
+        page.locator("#chat").get_by_text("Explain a titration video (3 s)").click()  # the example with the video
         page.locator("#chat-input video, #chat-input .thumbnail-item").first.wait_for(timeout=15_000)
         _send(page, "gated: what happens in this video?")
         note = page.locator("#chat").get_by_text("Decoding 8 frames of titration.mp4", exact=False)

@@ -88,6 +88,10 @@ def test_sdf_file_is_converted_to_smiles(tmp_path):
         (lambda d: make_text(d / "bad.smi", "C1CC(\n"), "line 1 of 'bad.smi' is not a valid molecule"),
         (lambda d: make_text(d / "bad.fasta", "MKV!"), "not allowed in a protein sequence: '!'"),
         (lambda d: make_text(d / "none.fasta", "\n\n"), "no sequence found in 'none.fasta'"),
+        (
+            lambda d: make_text(d / "notes.fasta", "hello world\nnot a fasta file\n"),
+            "record 1 of 'notes.fasta' reads like",
+        ),
     ],
 )
 def test_bad_files_get_specific_messages(tmp_path, make, message):
