@@ -22,7 +22,6 @@ from app.chat.history import Found
 
 __all__ = [
     "CARD_CSS",
-    "card_for",
     "molecule_card",
     "reaction_card",
     "science_grid",
@@ -178,16 +177,6 @@ def science_grid(found: list[Found]) -> str | None:
     if not tiles:
         return None
     return f"<div class='sci-grid'>{''.join(tiles)}</div>"
-
-
-@lru_cache(maxsize=256)
-def card_for(found: Found) -> str | None:
-    """The full card for a molecule, reaction or sequence (None when it cannot be drawn)."""
-    if found.kind == "reaction":
-        return reaction_card(found.text)
-    if found.kind in _SEQUENCE_KINDS:
-        return sequence_card(found.text)
-    return molecule_card(found.text)
 
 
 # Theme variables (Gradio sets them for light and dark): text, block background, borders. The drawings keep a

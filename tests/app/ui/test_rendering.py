@@ -64,11 +64,14 @@ def test_sequence_cards_speak_lab_language():
     assert cards.sequence_card("<script>") is None
 
 
-def test_reaction_card_and_cached_card_for_each_kind():
-    assert "reaction-card" in cards.card_for(Found("reaction", "CCO.CC(=O)O>>CCOC(C)=O"))
-    assert "seq-card" in cards.card_for(Found("protein", UBIQUITIN))
-    assert "mol-card" in cards.card_for(Found("smiles", "CCO"))
+def test_reaction_card_and_a_thumbnail_for_each_kind():
+    assert "reaction-tile" in cards.thumbnail_for(Found("reaction", "CCO.CC(=O)O>>CCOC(C)=O"))
+    assert "seq-tile" in cards.thumbnail_for(Found("protein", UBIQUITIN))
+    assert "mol-tile" in cards.thumbnail_for(Found("smiles", "CCO"))
+    assert cards.thumbnail_for(Found("smiles", "C1CC(")) is None and cards.science_grid([]) is None
     assert cards.reaction_card("CC>>C1CC(") is None
+    assert "Reactant 1" in cards.reaction_card("CCO.CC(=O)O>>CCOC(C)=O")
+    assert "Reactant 1" not in cards.reaction_card("CCO.CC(=O)O>>CCOC(C)=O", rows=False)
 
 
 def test_a_turn_renders_user_text_as_typed_and_model_text_escaped(tmp_path):
