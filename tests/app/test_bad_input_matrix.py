@@ -384,7 +384,9 @@ FILE_CASES = [
         _chat("?", _bytes("big.fasta", ">big\n" + protein(1_000_000))),
         says="1000000 residues; the limit is 100000",
     ),
-    Case("file-binary-as-fasta", "/chat", _chat("?", _bytes("bin.fa", bytes(range(256)) * 40)), says="not a text file"),
+    Case(
+        "file-binary-as-fasta", "/chat", _chat("?", _bytes("bin.fa", bytes(range(256)) * 40)), says="not a text file"
+    ),
     Case("file-invalid-smi", "/chat", _chat("?", _bytes("bad.smi", "CCO ethanol\nC1CC broken\n")), says="line 2"),
     Case("file-garbage-sdf", "/chat", _chat("?", _bytes("junk.sdf", "not\nan\nsdf\n$$$$\n")), says="molecule"),
     Case("file-empty-mol", "/chat", _chat("?", _bytes("blank.mol", "\n\n\n")), says="molecule"),
