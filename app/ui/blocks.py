@@ -139,7 +139,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                 with gr.Tab("Molecule"):
                     smiles = gr.Textbox(label="SMILES", placeholder="e.g. CC(=O)Oc1ccccc1C(=O)O", elem_id="smiles")
                     answer_molecules = gr.Dropdown(
-                        label="…or a molecule from the answers",
+                        label="…or a molecule or reaction from the answers",
                         choices=[],
                         interactive=False,
                         elem_id="answer-molecules",

@@ -360,6 +360,22 @@ def test_a_phone_lands_at_the_chat(browser, app):
         page.context.close()
 
 
+def test_on_a_phone_in_dark_mode_the_cards_fit_the_chat(browser, app):
+    page = _page(browser, app, dark=True, size=(390, 844), mobile=True)
+    try:
+        _send(page, "Show a reaction")
+        page.locator("#chat .sci-tile").nth(1).wait_for(timeout=20_000)
+        chat = page.locator("#chat").bounding_box()
+        for tile in page.locator("#chat .sci-tile").all():
+            box = tile.bounding_box()
+            assert box["x"] >= chat["x"] and box["x"] + box["width"] <= chat["x"] + chat["width"]
+        texts = page.evaluate(CONTRAST_JS, ".sci-name, .sci-sub")
+        assert texts and all(item["ratio"] >= 4.5 for item in texts), texts
+        screenshot(page, "issue15_phone_dark_cards")
+    finally:
+        page.context.close()
+
+
 # ---- model loading -----------------------------------------------------------------------------------------------
 
 
