@@ -1,8 +1,8 @@
 """Turn what the user typed and uploaded into checked attachments and backend content items.
 
-Files are routed by extension: images and videos become content items; molecule files (.smi, .sdf, .mol)
-become ``<SMILES>``-tagged text; sequence files (.fasta, .fa, .pdb) become plain sequences, left for the
-tokenizer's FASTA auto-detection (Intern-S1 has no explicit protein tag). Every budget in
+Files are routed by extension: images and videos become content items; molecule files (.smi, .sdf, .mol) and
+sequence files (.fasta, .fa, .pdb) become text lines naming each record's file and name, with the structure in
+``<SMILES>`` / ``<FASTA>`` tags (:mod:`app.chat.science_files`). Every budget in
 :class:`~app.config.Limits` is checked here, before the model sees anything, with a message fit for the user.
 """
 
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import science_tools
 from app.config import (
     ACCEPTED_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -41,8 +40,6 @@ __all__ = [
     "neutralize_control_tokens",
     "prepare_user_turn",
     "read_attachment",
-    "sequences_from_file",
-    "smiles_from_molecule_file",
     "user_content",
 ]
 
@@ -179,56 +176,6 @@ def neutralize_control_tokens(text: str) -> str:
     return _CONTROL_TOKEN.sub("<\u200b", text)
 
 
-def smiles_from_molecule_file(path: str) -> list[str]:
-    """SMILES of every molecule in a .smi, .sdf or .mol file."""
-    from rdkit import Chem, rdBase
-
-    name = Path(path).name
-    suffix = Path(path).suffix.lower()
-    with rdBase.BlockLogs():
-        if suffix == ".smi":
-            smiles = _smiles_lines(Path(path).read_text(encoding="utf-8", errors="replace"), name)
-        elif suffix == ".sdf":
-            smiles = [Chem.MolToSmiles(mol) for mol in Chem.SDMolSupplier(path) if mol is not None]
-        else:
-            mol = Chem.MolFromMolFile(path)
-            smiles = [Chem.MolToSmiles(mol)] if mol is not None else []
-    if not smiles:
-        raise InputError(f"no valid molecule could be read from '{name}'")
-    return smiles
-
-
-def _smiles_lines(text: str, name: str) -> list[str]:
-    """Canonical SMILES of each line of a .smi file (first column); an invalid line is an error."""
-    smiles = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        report = science_tools.check_smiles(line.split()[0])
-        if not report.ok:
-            raise InputError(f"no valid molecule on line {number} of '{name}': {report.error}")
-        smiles.append(report.canonical_smiles)
-    return smiles
-
-
-def sequences_from_file(path: str) -> list[str]:
-    """Protein / DNA sequences of a FASTA or PDB file."""
-    from Bio import SeqIO
-
-    name = Path(path).name
-    suffix = Path(path).suffix.lower()
-    formats = ("pdb-seqres", "pdb-atom") if suffix == ".pdb" else ("fasta",)
-    for fmt in formats:
-        try:
-            records = list(SeqIO.parse(path, fmt))
-        except (ValueError, KeyError, IndexError, UnicodeDecodeError):
-            continue
-        sequences = [str(record.seq) for record in records if len(record.seq)]
-        if sequences:
-            return sequences
-    raise InputError(f"no sequence could be read from '{name}' (expected FASTA records starting with '>')")
-
-
 @dataclass(frozen=True)
 class Attachment:
     """One uploaded file of a user turn, as the history keeps it.
@@ -237,7 +184,8 @@ class Attachment:
         path: Where the file is stored (Gradio's upload folder, or the folder an import restored it to).
         name: The file's original name, as the user chose it.
         kind: "image", "video", "molecule" or "sequence" (see :func:`file_kind`).
-        text: What a molecule or sequence file adds to the prompt (``<SMILES>`` lines, sequences); "" for media.
+        text: What a molecule or sequence file adds to the prompt: one line per record, with where it came from
+            (see :mod:`app.chat.science_files`); "" for media.
     """
 
     path: str
@@ -266,10 +214,9 @@ def read_attachment(path: str, limits: Limits, name: str | None = None) -> tuple
         return attachment, probe_image(path, limits)
     if kind == "video":
         return attachment, probe_video(path, limits)
-    if kind == "molecule":
-        lines = [f"<SMILES>{smiles}</SMILES>" for smiles in smiles_from_molecule_file(path)]
-    else:
-        lines = sequences_from_file(path)
+    from app.chat.science_files import molecule_file_lines, sequence_file_lines  # it imports InputError from here
+
+    lines = (molecule_file_lines if kind == "molecule" else sequence_file_lines)(path, attachment.name)
     return replace(attachment, text="\n".join(lines)), None
 
 

@@ -12,15 +12,19 @@ def make_image(path: Path, size: tuple[int, int] = (96, 64), color: str = "red")
     return path
 
 
-def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), fps: int = 6) -> Path:
-    """An mp4 whose frames fade from black to white (PyAV, libx264 or mpeg4)."""
+def make_video(
+    path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), fps: int = 6, codec: str | None = None
+) -> Path:
+    """A video whose frames fade from black to white (PyAV: ``codec``, or libx264 falling back to mpeg4)."""
     import av
     import numpy as np
 
     with av.open(str(path), "w") as container:
         try:
-            stream = container.add_stream("libx264", rate=fps)
+            stream = container.add_stream(codec or "libx264", rate=fps)
         except (av.error.FFmpegError, ValueError):
+            if codec:
+                raise
             stream = container.add_stream("mpeg4", rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         for index in range(frames):

@@ -382,13 +382,15 @@ FILE_CASES = [
         "file-1mb-protein-fasta",
         "/chat",
         _chat("?", _bytes("big.fasta", ">big\n" + protein(1_000_000))),
-        says="characters",
+        says="1000000 residues; the limit is 100000",
     ),
-    Case("file-binary-as-fasta", "/chat", _chat("?", _bytes("bin.fa", bytes(range(256)) * 40)), says="sequence"),
+    Case(
+        "file-binary-as-fasta", "/chat", _chat("?", _bytes("bin.fa", bytes(range(256)) * 40)), says="not a text file"
+    ),
     Case("file-invalid-smi", "/chat", _chat("?", _bytes("bad.smi", "CCO ethanol\nC1CC broken\n")), says="line 2"),
     Case("file-garbage-sdf", "/chat", _chat("?", _bytes("junk.sdf", "not\nan\nsdf\n$$$$\n")), says="molecule"),
     Case("file-empty-mol", "/chat", _chat("?", _bytes("blank.mol", "\n\n\n")), says="molecule"),
-    Case("file-binary-pdb", "/chat", _chat("?", _bytes("struct.pdb", bytes(range(256)) * 10)), says="sequence"),
+    Case("file-binary-pdb", "/chat", _chat("?", _bytes("struct.pdb", bytes(range(256)) * 10)), says="not a text file"),
     Case("file-binary-bin", "/chat", _chat("?", _bytes("blob.bin", bytes(range(256)))), says="not a supported"),
     Case("file-exe", "/chat", _chat("?", _bytes("setup.exe", b"MZ" + bytes(100))), says="not a supported"),
     Case("file-no-extension", "/chat", _chat("?", _bytes("README", "text")), says="not a supported"),
