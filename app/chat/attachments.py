@@ -1,8 +1,9 @@
 """Turn what the user typed and uploaded into checked attachments and backend content items.
 
 Files are routed by extension: images and videos become content items; molecule files (.smi, .sdf, .mol)
-become ``<SMILES>``-tagged text; sequence files (.fasta, .fa, .pdb) become plain sequences, left for the
-tokenizer's FASTA auto-detection (Intern-S1 has no explicit protein tag). Every budget in
+become ``<SMILES>``-tagged text; sequence files (.fasta, .fa) become plain sequences, left for the tokenizer's
+FASTA auto-detection; structures (.pdb, .cif) become one FASTA block per chain headed by the file and chain name
+(:mod:`app.chat.structures`). Every budget in
 :class:`~app.config.Limits` is checked here, before the model sees anything, with a message fit for the user.
 """
 
@@ -17,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import science_tools
+from app.chat.structures import structure_note, structure_prompt_text
 from app.config import (
     ACCEPTED_EXTENSIONS,
     IMAGE_EXTENSIONS,
     MOLECULE_EXTENSIONS,
     SEQUENCE_EXTENSIONS,
+    STRUCTURE_EXTENSIONS,
     TOKENS_PER_TILE,
     VIDEO_EXTENSIONS,
     Limits,
@@ -66,12 +69,13 @@ class PreparedTurn:
 
 
 def file_kind(path: str) -> str:
-    """Return "image", "video", "sequence" or "molecule" for an upload, by extension."""
+    """Return "image", "video", "sequence", "structure" or "molecule" for an upload, by extension."""
     suffix = Path(path).suffix.lower()
     for kind, extensions in (
         ("image", IMAGE_EXTENSIONS),
         ("video", VIDEO_EXTENSIONS),
         ("sequence", SEQUENCE_EXTENSIONS),
+        ("structure", STRUCTURE_EXTENSIONS),
         ("molecule", MOLECULE_EXTENSIONS),
     ):
         if suffix in extensions:
@@ -212,20 +216,16 @@ def _smiles_lines(text: str, name: str) -> list[str]:
 
 
 def sequences_from_file(path: str) -> list[str]:
-    """Protein / DNA sequences of a FASTA or PDB file."""
+    """Protein / DNA sequences of a FASTA file (structures go through ``science_tools.read_structure``)."""
     from Bio import SeqIO
 
     name = Path(path).name
-    suffix = Path(path).suffix.lower()
-    formats = ("pdb-seqres", "pdb-atom") if suffix == ".pdb" else ("fasta",)
-    for fmt in formats:
-        try:
-            records = list(SeqIO.parse(path, fmt))
-        except (ValueError, KeyError, IndexError, UnicodeDecodeError):
-            continue
-        sequences = [str(record.seq) for record in records if len(record.seq)]
-        if sequences:
-            return sequences
+    try:
+        sequences = [str(record.seq) for record in SeqIO.parse(path, "fasta") if len(record.seq)]
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError):
+        sequences = []
+    if sequences:
+        return sequences
     raise InputError(f"no sequence could be read from '{name}' (expected FASTA records starting with '>')")
 
 
@@ -236,7 +236,7 @@ class Attachment:
     Attributes:
         path: Where the file is stored (Gradio's upload folder, or the folder an import restored it to).
         name: The file's original name, as the user chose it.
-        kind: "image", "video", "molecule" or "sequence" (see :func:`file_kind`).
+        kind: "image", "video", "molecule", "sequence" or "structure" (see :func:`file_kind`).
         text: What a molecule or sequence file adds to the prompt (``<SMILES>`` lines, sequences); "" for media.
     """
 
@@ -266,6 +266,11 @@ def read_attachment(path: str, limits: Limits, name: str | None = None) -> tuple
         return attachment, probe_image(path, limits)
     if kind == "video":
         return attachment, probe_video(path, limits)
+    if kind == "structure":
+        report = science_tools.read_structure(path, name=attachment.name)
+        if not report.ok:
+            raise InputError(report.error or f"'{attachment.name}' could not be read as a structure")
+        return replace(attachment, text=structure_prompt_text(report)), structure_note(report)
     if kind == "molecule":
         lines = [f"<SMILES>{smiles}</SMILES>" for smiles in smiles_from_molecule_file(path)]
     else:
