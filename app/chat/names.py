@@ -31,7 +31,8 @@ __all__ = [
 
 MAX_NAMES_PER_ANSWER = 8  # like MAX_FOUND_PER_ANSWER: each converted name becomes a card
 _CACHE_SIZE = 1024
-_IUPAC_SPAN = re.compile(r"<IUPAC>(.*?)</IUPAC>", re.DOTALL)
+# Names hold no angle brackets, so an unclosed tag (an answer cut off mid-name) ends at the next tag.
+_IUPAC_SPAN = re.compile(r"<IUPAC>([^<>]*)</IUPAC>")
 # science_tools' wording for a name OPSIN ran on and could not read: a fact about the name, so worth caching.
 # Other failures (no Java, a timeout, an input rule) are not cached: they depend on the machine or are cheap.
 _NOT_UNDERSTOOD = "OPSIN could not interpret this name"
