@@ -22,6 +22,7 @@ from science_tools import NameReport
 __all__ = [
     "MAX_NAMES_PER_ANSWER",
     "NameCache",
+    "add_name_structures",
     "candidate_names",
     "convert_names",
     "name_to_structure",
@@ -68,8 +69,12 @@ class NameCache:
                 self._reports.move_to_end(name)
         missing = [name for name in dict.fromkeys(names) if name not in known]
         if missing:
-            self.opsin_runs += 1
-            fresh = dict(zip(missing, science_tools.names_to_structures(missing)))
+            batch = science_tools.LIMITS["MAX_NAMES_PER_CALL"]
+            fresh: dict[str, NameReport] = {}
+            for start in range(0, len(missing), batch):  # one OPSIN run per batch (nearly always just one)
+                self.opsin_runs += 1
+                chunk = missing[start : start + batch]
+                fresh.update(zip(chunk, science_tools.names_to_structures(chunk)))
             with self._lock:
                 for name, report in fresh.items():
                     if report.ok or (report.error or "").startswith(_NOT_UNDERSTOOD):
@@ -88,22 +93,26 @@ class NameCache:
 _CACHE = NameCache()
 
 
+def _shared(cache: NameCache | None) -> NameCache:
+    return _CACHE if cache is None else cache  # looked up per call, so tests can swap the process-wide cache
+
+
 def names_unavailable() -> str | None:
     """Why names cannot be converted on this machine (no Java, no OPSIN), with how to enable it; None when they can."""
     return science_tools.opsin_problem()
 
 
-def convert_names(names: list[str], cache: NameCache = _CACHE) -> list[NameReport]:
+def convert_names(names: list[str], cache: NameCache | None = None) -> list[NameReport]:
     """Reports for ``names`` (one OPSIN run at most, cached); every name fails with the reason when OPSIN is off."""
-    return cache.convert(list(names)) if names else []
+    return _shared(cache).convert(list(names)) if names else []
 
 
-def name_to_structure(name: str, cache: NameCache = _CACHE) -> NameReport:
+def name_to_structure(name: str, cache: NameCache | None = None) -> NameReport:
     """One name through the shared cache (the ``/name_to_structure`` endpoint and the SMILES panel's name box)."""
-    return cache.convert([name])[0]
+    return _shared(cache).convert([name])[0]
 
 
-def structures_from_names(answer: Answer, cache: NameCache = _CACHE) -> list[Found]:
+def structures_from_names(answer: Answer, cache: NameCache | None = None) -> list[Found]:
     """Molecules for the names tagged in a finished answer that OPSIN converts, each with its provenance.
 
     Names whose structure the answer already holds (the same canonical SMILES among :attr:`Answer.found`) are left
@@ -128,3 +137,26 @@ def structures_from_names(answer: Answer, cache: NameCache = _CACHE) -> list[Fou
 def _canonical(smiles: str) -> str | None:
     report = science_tools.check_smiles(smiles, descriptors=False)
     return report.canonical_smiles if report.ok else None
+
+
+def add_name_structures(answers: list[Answer], cache: NameCache | None = None) -> bool:
+    """Give each finished answer the molecules of the names it tagged (one OPSIN run for all their new names).
+
+    For the page after an answer ends (the last answer) and after an import (every answer). Safe to repeat: a
+    molecule an answer already holds is not added again.
+
+    Returns:
+        True when some answer gained a molecule (the chat needs re-rendering).
+    """
+    finished = [answer for answer in answers if answer.done]
+    wanted = [name for answer in finished for name in candidate_names(answer.content)]
+    if not wanted or names_unavailable():
+        return False
+    convert_names(list(dict.fromkeys(wanted)), cache)  # warms the cache: the loop below runs no OPSIN
+    changed = False
+    for answer in finished:
+        added = structures_from_names(answer, cache)
+        if added:
+            answer.found = [*answer.found, *added]
+            changed = True
+    return changed

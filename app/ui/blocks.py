@@ -3,8 +3,10 @@
 
 ``build_demo(backend, config)`` builds the same UI for any :class:`~app.backends.base.ChatBackend`;
 ``launch(demo, config)`` starts the server. Named API endpoints: ``/chat``, ``/check_smiles``,
-``/check_sequence``, ``/render_molecule`` and, with a local model, ``/tokenize`` (see README for ``gradio_client``
-examples); with ``mcp=True`` the science endpoints are also MCP tools (:mod:`app.ui.mcp`).
+``/check_sequence``, ``/render_molecule``, ``/name_to_structure``, ``/structure_card`` and, with a local model,
+``/tokenize`` (see README for ``gradio_client`` examples); with ``mcp=True`` the science endpoints are also MCP tools
+(:mod:`app.ui.mcp`). The sketcher, the name box and the structure panel live in :mod:`app.ui.sketcher`,
+:mod:`app.ui.name_box` and :mod:`app.ui.structures`, each with its own ``wire_*`` function.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from app.backends.base import BackendInfo, ChatBackend, SamplingParams
 from app.chat.engine import ChatEngine
 from app.chat.history import History
 from app.config import ACCEPTED_EXTENSIONS, MOLECULE_EXTENSIONS, SEQUENCE_EXTENSIONS, AppConfig, Limits
-from app.ui import panels, viewer3d
+from app.ui import name_box, panels, sketcher, structures, viewer3d
 from app.ui.cards import CARD_CSS
 from app.ui.handlers import ChatHandlers
 from app.ui.mcp import science_tools_only
@@ -72,7 +74,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
     limits = config.limits
     chat = ChatHandlers(ChatEngine(backend, limits), model_id=backend.info.model_id)
     defaults = backend.info.default_sampling
-    gr.set_static_paths(viewer3d.static_paths())
+    gr.set_static_paths(viewer3d.static_paths() + sketcher.static_paths())
 
     with gr.Blocks(title=config.title) as demo:
         history = gr.State(History())
@@ -98,7 +100,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                     file_types=list(ACCEPTED_EXTENSIONS),
                     file_count="multiple",
                     sources=["upload"],
-                    placeholder="Message (attach images, a video, .fasta/.sdf/.mol/.smi/.pdb files)",
+                    placeholder="Message (attach images, a video, .fasta/.sdf/.mol/.smi/.pdb/.cif files)",
                     max_plain_text_length=limits.max_text_chars,
                     show_label=False,
                     elem_id="chat-input",
@@ -122,6 +124,9 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
             with gr.Column(scale=2):
                 with gr.Tab("Molecule"):
                     smiles = gr.Textbox(label="SMILES", placeholder="e.g. CC(=O)Oc1ccccc1C(=O)O", elem_id="smiles")
+                    name, convert_name, name_status, name_origin = name_box.make_name_box()
+                    with gr.Accordion("Draw it (JSME sketcher)", open=True, elem_id="sketcher-accordion"):
+                        drawing = sketcher.make_sketcher(elem_id="sketcher")
                     answer_molecules = gr.Dropdown(
                         label="…or a molecule from the answers",
                         choices=[],
@@ -147,11 +152,12 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                 with gr.Tab("Protein / DNA"):
                     sequence = gr.Textbox(label="Sequence (FASTA or bare)", lines=5, elem_id="sequence")
                     sequence_file = gr.File(
-                        label="…or a .fasta / .fa / .pdb file", file_types=list(SEQUENCE_EXTENSIONS), height=80
+                        label="…or a .fasta / .fa file", file_types=list(SEQUENCE_EXTENSIONS), height=80
                     )
                     sequence_status = gr.Markdown(panels.SEQUENCE_PROMPT, elem_id="sequence-status")
                     sequence_card = gr.HTML()
                     ask_sequence = gr.Button("Ask about this sequence", size="sm")
+                    structure = structures.make_structure_panel()
                 explain = getattr(backend, "explain_tokens", None)
                 with gr.Tab("Tokens", visible=explain is not None):
                     token_text = gr.Textbox(
@@ -199,6 +205,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
         submitted = box.submit(chat.add_turn, [box, history], [chatbot, history, box], **private)
         answering = submitted.success(chat.respond, [history, system_prompt, *sampling], [chatbot, history],
                                       **generate)  # fmt: skip
+        submitted.success(structures.attached_structure, [history], structure.outputs, **private)
         answering.then(unlock, None, [box], **private)
         submitted.failure(unlock, None, [box], **private)
         retrying = chatbot.retry(chat.retry, [history], [chatbot, history], **private)
@@ -208,15 +215,18 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
         edit_answer = editing.success(chat.respond, [history, system_prompt, *sampling], [chatbot, history],
                                       **generate)  # fmt: skip
         for finished in (answering, retry_answer, edit_answer):
-            finished.then(chat.molecules, [history], [answer_molecules], **private)
+            named = finished.then(chat.name_structures, [history], [chatbot, history], **private)
+            named.then(chat.molecules, [history], [answer_molecules], **private)
         chatbot.undo(chat.undo, [history], [chatbot, history, box], **private)
         chatbot.clear(chat.clear, None, [history], **private)
         chatbot.example_select(_example, None, [box], **private)
         stop_btn.click(chat.stop, [history], [chatbot, history, box], cancels=[answering, retry_answer, edit_answer],
                        queue=False, **private)  # fmt: skip
 
-        smiles.change(panels.smiles_panel, [smiles], [smiles_status, smiles_picture, descriptors],
-                      trigger_mode="always_last", queue=False, **private)  # fmt: skip
+        smiles.change(name_box.smiles_panel_with_origin, [smiles, name_origin], [smiles_status, smiles_picture,
+                      descriptors], trigger_mode="always_last", queue=False, **private)  # fmt: skip
+        sketcher.wire_sketcher(drawing, smiles, **private)
+        name_box.wire_name_box(name, convert_name, name_status, name_origin, smiles, **private)
         answer_molecules.input(lambda choice: choice or "", [answer_molecules], [smiles], **private)
         smiles_file.upload(panels.read_upload_text, [smiles_file], [smiles], **private)
         ask_molecule.click(panels.insert_molecule, [smiles, box], [box], **private)
@@ -225,6 +235,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                         trigger_mode="always_last", queue=False, **private)  # fmt: skip
         sequence_file.upload(panels.read_upload_text, [sequence_file], [sequence], **private)
         ask_sequence.click(panels.insert_sequence, [sequence, box], [box], **private)
+        structures.wire_structure_panel(structure, box, **private)
 
         api_trigger.click(chat.chat, api_inputs, [api_output], api_name="chat", concurrency_limit=limits.concurrency_limit,
                           concurrency_id=GENERATE_GROUP)  # fmt: skip
@@ -237,7 +248,8 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
             token_text.change(tokenize, [token_text], [token_table], api_name="tokenize", trigger_mode="always_last")
             demo.load(tokenize, [token_text], [token_table], **private)
         export_btn.click(chat.export, [history], [exported], **private)
-        import_btn.upload(chat.import_conversation, [import_btn], [chatbot, history], **private)
+        imported = import_btn.upload(chat.import_conversation, [import_btn], [chatbot, history], **private)
+        imported.success(chat.all_name_structures, [history], [chatbot, history], **private)
         for name in science_api.SCIENCE_ENDPOINTS:
             gr.api(getattr(science_api, name), api_name=name)
     demo.queue(max_size=limits.max_queue_size, default_concurrency_limit=limits.concurrency_limit)

@@ -89,7 +89,7 @@ def card_for(found: Found) -> str | None:
         return reaction_card(found.text)
     if found.kind in _SEQUENCE_KINDS:
         return sequence_card(found.text)
-    return molecule_card(found.text)
+    return molecule_card(found.text, title=f"Structure {found.origin}" if found.origin else "")
 
 
 CARD_CSS = """

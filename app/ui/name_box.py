@@ -14,10 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 from app.chat import names
+from app.ui import panels
+from app.ui.cards import molecule_card
 from app.ui.rendering import sanitize_markdown
 
 
-__all__ = ["NAME_PLACEHOLDER", "convert_name", "name_box_state", "origin_for"]
+__all__ = [
+    "NAME_PLACEHOLDER",
+    "convert_name",
+    "make_name_box",
+    "name_box_state",
+    "origin_for",
+    "smiles_panel_with_origin",
+    "wire_name_box",
+]
 
 NAME_PLACEHOLDER = "e.g. 2-acetyloxybenzoic acid, then Enter"
 
@@ -56,3 +66,31 @@ def origin_for(smiles: str | None, record: dict[str, str] | None) -> str:
     if not record or not smiles:
         return ""
     return record.get("origin", "") if smiles.strip() == record.get("smiles") else ""
+
+
+def smiles_panel_with_origin(smiles: str | None, record: dict[str, str] | None) -> tuple[str, str, list[list[str]]]:
+    """The SMILES panel (:func:`app.ui.panels.smiles_panel`), captioned with the name it came from, if it did."""
+    status, picture, rows = panels.smiles_panel(smiles or "")
+    origin = origin_for(smiles, record)
+    if origin and picture:
+        status += sanitize_markdown(f" · structure {origin}")
+        picture = molecule_card(smiles.strip(), title=f"Structure {origin}") or picture
+    return status, picture, rows
+
+
+def make_name_box() -> tuple[Any, Any, Any, Any]:
+    """The name box, its Convert button, its status line and the origin record (build inside a ``gr.Blocks``)."""
+    import gradio as gr
+
+    enabled, status = name_box_state()
+    with gr.Row():
+        name = gr.Textbox(label="…or a chemical name (IUPAC / systematic)", placeholder=NAME_PLACEHOLDER,
+                          interactive=enabled, elem_id="name-box", scale=4)  # fmt: skip
+        convert = gr.Button("Convert", size="sm", interactive=enabled, elem_id="convert-name", scale=0, min_width=90)
+    return name, convert, gr.Markdown(status, elem_id="name-status"), gr.State({})
+
+
+def wire_name_box(name: Any, convert: Any, status: Any, origin: Any, smiles: Any, **private: Any) -> None:
+    """Enter in the name box, or Convert, puts the structure in the SMILES box and records where it came from."""
+    for event in (name.submit, convert.click):
+        event(convert_name, [name], [status, smiles, origin], **private)

@@ -35,6 +35,7 @@ __all__ = [
     "head_html",
     "make_sketcher",
     "static_paths",
+    "wire_sketcher",
 ]
 
 JSME_DIR = STATIC_DIR / "jsme"
@@ -71,6 +72,11 @@ let editor = null, shown = '', asked = null, pending = [], started = false;
 const dark = () => document.body.classList.contains('dark')
   || document.documentElement.classList.contains('dark') || !!document.querySelector('.gradio-container.dark');
 const height = () => (box.clientWidth < 480 ? 300 : 340);
+// JSME's two toolbar rows are 14 buttons of 25 px: on a narrow (phone) column they are scaled down to fit.
+const fit = () => {
+  editor.setMenuScale(Math.min(1, box.clientWidth / 352));
+  editor.setSize(box.clientWidth + 'px', height() + 'px');
+};
 const show = (smiles) => {
   asked = smiles;
   const read = {smiles: smiles};
@@ -112,10 +118,9 @@ const start = () => {
   editor.setCallBack('AfterStructureModified', drawn);
   element._jsme = editor;
   msg.textContent = HINT;
+  fit();
   if (props.value) show(props.value);
-  new ResizeObserver(() => {
-    if (box.clientWidth > 0) editor.setSize(box.clientWidth + 'px', height() + 'px');
-  }).observe(box);
+  new ResizeObserver(() => { if (box.clientWidth > 0) fit(); }).observe(box);
 };
 let waited = 0;
 const wait = () => {
@@ -189,3 +194,9 @@ def box_to_drawing(text: str | None) -> Any:
     if science_tools.check_smiles(smiles, descriptors=False).ok:
         return smiles
     return gr.skip()
+
+
+def wire_sketcher(sketcher: Any, smiles: Any, **private: Any) -> None:
+    """Keep ``sketcher`` and the SMILES box ``smiles`` in step (see the module docstring)."""
+    sketcher.input(drawing_to_box, [sketcher], [smiles], queue=False, **private)
+    smiles.change(box_to_drawing, [smiles], [sketcher], trigger_mode="always_last", queue=False, **private)

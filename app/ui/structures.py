@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import science_tools
+from app.chat.history import History
 from app.chat.structures import structure_prompt_text
+from app.config import STRUCTURE_EXTENSIONS
 from app.ui import viewer3d
 from app.ui.rendering import sanitize_markdown
 from science_tools import StructureReport
@@ -24,12 +27,16 @@ from science_tools import StructureReport
 __all__ = [
     "MAX_VIEWER_ATOMS",
     "STRUCTURE_PROMPT",
+    "StructurePanel",
+    "attached_structure",
     "insert_structure",
+    "make_structure_panel",
     "make_structure_viewer",
     "structure_card",
     "structure_panel",
     "structure_text_panel",
     "viewer_value",
+    "wire_structure_panel",
 ]
 
 STRUCTURE_PROMPT = "Upload a .pdb or .cif (mmCIF) file, or paste its text, to see it in 3D with its chains."
@@ -40,6 +47,16 @@ _TEMPLATE = (
     "<div class='structure3d-wrap'><div class='structure3d-box' style='width:100%;height:0;position:relative'></div>"
     "<div class='structure3d-msg' role='status' style='font-size:0.9em;opacity:0.85'></div></div>"
 )
+
+# Theme-aware (Gradio's colour variables), so the card reads in light and dark mode alike.
+_CARD_CSS = """
+.structure-card { display: block; margin: 4px 0; padding: 8px; border-radius: 8px; max-width: 100%;
+  border: 1px solid var(--border-color-primary); background: var(--block-background-fill);
+  color: var(--body-text-color); }
+.structure-card table { font-size: 0.85em; margin: 4px 0; }
+.structure-card td { color: var(--body-text-color); padding: 2px 6px; }
+.structure-card code { word-break: break-all; }
+"""
 
 # `props.value`: "" or JSON {"format": "pdb" | "mmcif", "data": file text, "caption": text under the view}.
 _JS_ON_LOAD = """
@@ -61,7 +78,8 @@ const draw = () => {
   }
   box.style.height = box.clientWidth < 480 ? '300px' : '380px';
   try {
-    if (!element._viewer) element._viewer = $3Dmol.createViewer(box, {backgroundColor: 'white'});
+    const dark = document.body.classList.contains('dark') || !!document.querySelector('.gradio-container.dark');
+    if (!element._viewer) element._viewer = $3Dmol.createViewer(box, {backgroundColor: dark ? '#1b1f27' : 'white'});
     const viewer = element._viewer;
     viewer.clear();
     viewer.resize();
@@ -114,7 +132,7 @@ def structure_card(report: StructureReport) -> str:
         for chain in report.chains
     )
     return (
-        "<div class='seq-card structure-card'><div class='mol-title'>Structure</div>"
+        "<div class='structure-card'><div class='mol-title'>Structure</div>"
         f"<table>{rows}</table><details><summary>Sequences (FASTA)</summary>{sequences}</details></div>"
     )
 
@@ -171,3 +189,52 @@ def insert_structure(path: str | None, text: str | None, box: dict[str, Any] | N
     current = (box.get("text") or "").rstrip()
     prefix = current + "\n" if current else "Tell me about this structure:\n"
     return {"text": prefix + structure_prompt_text(report), "files": list(box.get("files") or [])}
+
+
+def attached_structure(history: History) -> tuple[Any, Any, Any]:
+    """The Protein tab for the last structure attached to the newest chat turn (no change when it has none)."""
+    import gradio as gr
+
+    turn = history.last
+    structures = [a for a in (turn.attachments if turn else []) if a.kind == "structure"]
+    if not structures:
+        return gr.skip(), gr.skip(), gr.skip()
+    return structure_panel(structures[-1].path, structures[-1].name)
+
+
+@dataclass
+class StructurePanel:
+    """The Protein tab's structure components (see :func:`make_structure_panel`)."""
+
+    file: Any
+    text: Any
+    status: Any
+    card: Any
+    viewer: Any
+    ask: Any
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.status, self.card, self.viewer]
+
+
+def make_structure_panel() -> StructurePanel:
+    """Upload, paste box, status, card, 3D view and "Ask" for a structure (build inside a ``gr.Blocks``)."""
+    import gradio as gr
+
+    file = gr.File(label="…or a .pdb / .cif structure (3D view, chains, ligands)",
+                   file_types=list(STRUCTURE_EXTENSIONS), height=80, elem_id="structure-file")  # fmt: skip
+    text = gr.Textbox(label="…or paste PDB / mmCIF text", lines=2, max_lines=6, elem_id="structure-text")
+    status = gr.Markdown(STRUCTURE_PROMPT, elem_id="structure-status")
+    viewer = make_structure_viewer(elem_id="structure3d")
+    card = gr.HTML(elem_id="structure-card", css_template=_CARD_CSS)
+    ask = gr.Button("Ask about this structure", size="sm", elem_id="ask-structure")
+    return StructurePanel(file, text, status, card, viewer, ask)
+
+
+def wire_structure_panel(panel: StructurePanel, box: Any, **private: Any) -> None:
+    """Upload, clear and paste update the panel; "Ask" appends the chains to the chat ``box``."""
+    panel.file.upload(structure_panel, [panel.file], panel.outputs, **private)
+    panel.file.clear(lambda: (STRUCTURE_PROMPT, "", ""), None, panel.outputs, **private)
+    panel.text.change(structure_text_panel, [panel.text], panel.outputs, trigger_mode="always_last", **private)
+    panel.ask.click(insert_structure, [panel.file, panel.text, box], [box], **private)

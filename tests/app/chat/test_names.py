@@ -142,3 +142,23 @@ def test_real_opsin_names_of_one_answer_in_one_jvm_start():
     assert [item.text for item in found] == [ASPIRIN, CAFFEINE, "C[C@H](N)C(=O)O"]
     assert found[0].origin == "from the name 2-acetyloxybenzoic acid, OPSIN"
     assert cache.opsin_runs == 1
+
+
+def test_answers_gain_their_name_structures_once_with_one_run_for_all(converter):
+    cache = names.NameCache()
+    first = _answer(f"<IUPAC>{ASPIRIN_NAME}</IUPAC>")
+    second = _answer(f"<IUPAC>{CAFFEINE_NAME}</IUPAC> and <IUPAC>{ASPIRIN_NAME}</IUPAC>")
+    unfinished = _answer(f"<IUPAC>{CAFFEINE_NAME}</IUPAC>", done=False)
+    assert names.add_name_structures([first, second, unfinished], cache)
+    assert converter.batches == [[ASPIRIN_NAME, CAFFEINE_NAME]]
+    assert [item.text for item in first.found] == [ASPIRIN] and [i.text for i in second.found] == [CAFFEINE, ASPIRIN]
+    assert unfinished.found == []
+    assert not names.add_name_structures([first, second], cache)  # again: nothing new, no OPSIN run
+    assert len(first.found) == 1 and len(converter.batches) == 1
+
+
+def test_more_names_than_one_opsin_call_takes_are_sent_in_batches(converter):
+    cache = names.NameCache()
+    limit = science_tools.LIMITS["MAX_NAMES_PER_CALL"]
+    cache.convert([f"name{index}" for index in range(limit + 5)])
+    assert [len(batch) for batch in converter.batches] == [limit, 5] and cache.opsin_runs == 2
