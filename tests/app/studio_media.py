@@ -43,8 +43,8 @@ UBIQUITIN = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTL
 
 
 def pdb_text(chains: dict[str, str] | None = None, ligand: str | None = "ACT") -> str:
-    """A small PDB structure: each chain a helix-like backbone (N, CA, C, O per residue, 100° and 1.5 Å per residue),
-    chains 12 Å apart, and optionally one three-atom ligand (HETATM) between them. Not physically exact, but
+    """A small PDB structure: each chain a helix-like backbone (N, CA, C, O per residue, 100° and 1.5 Å per residue,
+    along x), chains 12 Å apart, and optionally one three-atom ligand (HETATM) between them. Not physically exact, but
     every parser and viewer reads it as what it is: protein chains with a ligand."""
     import math
 
@@ -58,12 +58,13 @@ def pdb_text(chains: dict[str, str] | None = None, ligand: str | None = "ACT") -
         for number, letter in enumerate(sequence, start=1):
             for name, element, radius, degrees, rise in backbone:
                 angle = math.radians(100.0 * number + degrees)
-                xyz = (12.0 * offset + radius * math.cos(angle), radius * math.sin(angle), 1.5 * number + rise)
+                # the helix axis runs along x, so a viewer looking down z sees the chains side by side
+                xyz = (1.5 * number + rise, 12.0 * offset + radius * math.cos(angle), radius * math.sin(angle))
                 serial += 1
                 lines.append(pdb_atom("ATOM  ", serial, name, seq3(letter).upper(), chain, number, xyz, element))
     for index, (name, element) in enumerate((("C", "C"), ("O1", "O"), ("O2", "O")) if ligand else ()):
         serial += 1
-        lines.append(pdb_atom("HETATM", serial, name, ligand, "A", 101, (6.0 + index, 0.0, 5.0), element))
+        lines.append(pdb_atom("HETATM", serial, name, ligand, "A", 101, (5.0, 6.0 + index, 0.0), element))
     return "\n".join([*lines, "END", ""])
 
 
