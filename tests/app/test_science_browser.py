@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from studio_app import launched_app
-from studio_media import make_pdb
+from studio_media import make_mmcif, make_pdb
 
 import science_tools
 from app.backends.fake import FakeBackend
@@ -128,8 +128,11 @@ def _canvas_pixels(page, selector: str) -> tuple[int, int]:
     return sum(count for count, rgb in colours if rgb != background), len(colours)
 
 
-def test_a_small_pdb_renders_as_a_3d_cartoon_with_its_chains_listed(browser, running, tmp_path):
+@pytest.mark.parametrize("suffix", [".pdb", ".cif"])
+def test_a_small_structure_renders_as_a_3d_cartoon_with_its_chains_listed(browser, running, tmp_path, suffix):
     pdb = make_pdb(tmp_path / "1abc.pdb")
+    if suffix == ".cif":
+        pdb = make_mmcif(pdb, tmp_path / "1abc.cif")
     page = _open(browser, running)
     page.get_by_role("tab", name="Protein / DNA").click()
     page.locator("#structure-file input[type=file]").set_input_files(str(pdb))
@@ -138,12 +141,14 @@ def test_a_small_pdb_renders_as_a_3d_cartoon_with_its_chains_listed(browser, run
     expect(page.locator("#structure-card")).to_contain_text("Protein, 16 residues")
     time.sleep(1.0)
     drawn, colours = _canvas_pixels(page, "#structure3d canvas")
-    page.screenshot(path=str(ARTIFACTS / "structure_3d.png"), full_page=True)
-    print(f"[structure] canvas: {drawn} drawn pixels, {colours} colours")
+    page.screenshot(path=str(ARTIFACTS / f"structure_3d{suffix.replace('.', '_')}.png"), full_page=True)
+    print(f"[structure] {suffix} canvas: {drawn} drawn pixels, {colours} colours")
     assert drawn > 2_000 and colours > 50  # cartoons and sticks, shaded: not a blank canvas
     page.get_by_role("button", name="Ask about this structure").click()
     expect(page.locator("#chat-input textarea")).to_have_value(
-        re.compile(r"^Tell me about this structure:\n>1abc\.pdb chain A\n<FASTA>MQIFVKTLTGKTITLE</FASTA>\n>1abc\.pdb ")
+        re.compile(
+            rf"^Tell me about this structure:\n>1abc\{suffix} chain A\n<FASTA>MQIFVKTLTGKTITLE</FASTA>\n>1abc\{suffix} "
+        )
     )
     page.close()
 
