@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v")
-SEQUENCE_EXTENSIONS = (".fasta", ".fa", ".faa", ".fna", ".pdb")
+SEQUENCE_EXTENSIONS = (".fasta", ".fa", ".faa", ".fna")
+STRUCTURE_EXTENSIONS = (".pdb", ".cif", ".ent", ".mmcif")  # PDB / mmCIF: chains, ligands, 3D (science_tools)
 MOLECULE_EXTENSIONS = (".sdf", ".mol", ".smi")
-ACCEPTED_EXTENSIONS = IMAGE_EXTENSIONS + VIDEO_EXTENSIONS + SEQUENCE_EXTENSIONS + MOLECULE_EXTENSIONS
+ACCEPTED_EXTENSIONS = (
+    IMAGE_EXTENSIONS + VIDEO_EXTENSIONS + SEQUENCE_EXTENSIONS + STRUCTURE_EXTENSIONS + MOLECULE_EXTENSIONS
+)
 
 # One 448×448 tile becomes 256 visual tokens in Intern-S1 (448/14 = 32 patches per side, pixel shuffle 0.5).
 TOKENS_PER_TILE = 256

@@ -1,8 +1,9 @@
 """Turn what the user typed and uploaded into checked attachments and backend content items.
 
 Files are routed by extension: images and videos become content items; molecule files (.smi, .sdf, .mol) and
-sequence files (.fasta, .fa, .pdb) become text lines naming each record's file and name, with the structure in
-``<SMILES>`` / ``<FASTA>`` tags (:mod:`app.chat.science_files`). Every budget in
+sequence files (.fasta, .fa) become text lines naming each record's file and name, with the structure in
+``<SMILES>`` / ``<FASTA>`` tags (:mod:`app.chat.science_files`); structures (.pdb, .cif) become one FASTA block
+per chain headed by the file and chain name (:mod:`app.chat.structures`). Every budget in
 :class:`~app.config.Limits` is checked here, before the model sees anything, with a message fit for the user.
 """
 
@@ -17,11 +18,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import science_tools
+from app.chat.structures import structure_note, structure_prompt_text
 from app.config import (
     ACCEPTED_EXTENSIONS,
     IMAGE_EXTENSIONS,
     MOLECULE_EXTENSIONS,
     SEQUENCE_EXTENSIONS,
+    STRUCTURE_EXTENSIONS,
     TOKENS_PER_TILE,
     VIDEO_EXTENSIONS,
     Limits,
@@ -64,12 +68,13 @@ class PreparedTurn:
 
 
 def file_kind(path: str) -> str:
-    """Return "image", "video", "sequence" or "molecule" for an upload, by extension."""
+    """Return "image", "video", "sequence", "structure" or "molecule" for an upload, by extension."""
     suffix = Path(path).suffix.lower()
     for kind, extensions in (
         ("image", IMAGE_EXTENSIONS),
         ("video", VIDEO_EXTENSIONS),
         ("sequence", SEQUENCE_EXTENSIONS),
+        ("structure", STRUCTURE_EXTENSIONS),
         ("molecule", MOLECULE_EXTENSIONS),
     ):
         if suffix in extensions:
@@ -183,9 +188,9 @@ class Attachment:
     Attributes:
         path: Where the file is stored (Gradio's upload folder, or the folder an import restored it to).
         name: The file's original name, as the user chose it.
-        kind: "image", "video", "molecule" or "sequence" (see :func:`file_kind`).
-        text: What a molecule or sequence file adds to the prompt: one line per record, with where it came from
-            (see :mod:`app.chat.science_files`); "" for media.
+        kind: "image", "video", "molecule", "sequence" or "structure" (see :func:`file_kind`).
+        text: What a molecule, sequence or structure file adds to the prompt: one line (or block) per record,
+            with where it came from (see :mod:`app.chat.science_files`); "" for media.
     """
 
     path: str
@@ -214,6 +219,11 @@ def read_attachment(path: str, limits: Limits, name: str | None = None) -> tuple
         return attachment, probe_image(path, limits)
     if kind == "video":
         return attachment, probe_video(path, limits)
+    if kind == "structure":
+        report = science_tools.read_structure(path, name=attachment.name)
+        if not report.ok:
+            raise InputError(report.error or f"'{attachment.name}' could not be read as a structure")
+        return replace(attachment, text=structure_prompt_text(report)), structure_note(report)
     from app.chat.science_files import molecule_file_lines, sequence_file_lines  # it imports InputError from here
 
     lines = (molecule_file_lines if kind == "molecule" else sequence_file_lines)(path, attachment.name)

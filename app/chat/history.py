@@ -106,10 +106,15 @@ def without_end_marker(text: str) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """A molecule, reaction or sequence found in an answer (validated by ``science_tools.find_spans``)."""
+    """A molecule, reaction or sequence found in an answer (validated by ``science_tools.find_spans``).
+
+    ``origin`` says where a structure the answer did not write out came from, for its card: a name the model
+    tagged ``<IUPAC>`` gives a molecule "from the name 2-acetyloxybenzoic acid, OPSIN" (:mod:`app.chat.names`).
+    """
 
     kind: str  # "smiles", "reaction", "protein", "dna" or "rna"
     text: str
+    origin: str = ""
 
 
 def _identity(kind: str, text: str) -> str:

@@ -4,8 +4,10 @@
 ``build_demo(backend, config)`` builds the same UI for any :class:`~app.backends.base.ChatBackend` (a
 :class:`~app.backends.loading.LoadingBackend` gets a status line that follows the model's loading);
 ``launch(demo, config)`` starts the server. Named API endpoints: ``/chat``, ``/check_smiles``,
-``/check_sequence``, ``/render_molecule`` and, with a local model, ``/tokenize`` (see README for ``gradio_client``
-examples); with ``mcp=True`` the science endpoints are also MCP tools (:mod:`app.ui.mcp`).
+``/check_sequence``, ``/render_molecule``, ``/name_to_structure``, ``/structure_card`` and, with a local model,
+``/tokenize`` (see README for ``gradio_client`` examples); with ``mcp=True`` the science endpoints are also MCP tools
+(:mod:`app.ui.mcp`). The sketcher, the name box and the structure panel live in :mod:`app.ui.sketcher`,
+:mod:`app.ui.name_box` and :mod:`app.ui.structures`, each with its own ``wire_*`` function.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from app.backends.base import BackendInfo, ChatBackend, SamplingParams
 from app.chat.engine import ChatEngine
 from app.chat.history import History
 from app.config import ACCEPTED_EXTENSIONS, MOLECULE_EXTENSIONS, SEQUENCE_EXTENSIONS, AppConfig, Limits
-from app.ui import examples, panels, viewer3d
+from app.ui import examples, name_box, panels, sketcher, structures, viewer3d
 from app.ui.handlers import ChatHandlers
 from app.ui.mcp import science_tools_only
 from app.ui.style import ON_LOAD_JS, PAGE_CSS
@@ -87,7 +89,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
     chat = ChatHandlers(ChatEngine(backend, limits))
     defaults = backend.info.default_sampling
     loading_status = getattr(backend, "loading_status", None)
-    gr.set_static_paths(viewer3d.static_paths() + examples.static_paths())
+    gr.set_static_paths(viewer3d.static_paths() + examples.static_paths() + sketcher.static_paths())
 
     with gr.Blocks(title=config.title) as demo:
         history = gr.State(History())
@@ -115,7 +117,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                     file_types=list(ACCEPTED_EXTENSIONS),
                     file_count="multiple",
                     sources=["upload"],
-                    placeholder="Message (attach images, a video, .fasta/.sdf/.mol/.smi/.pdb files)",
+                    placeholder="Message (attach images, a video, .fasta/.sdf/.mol/.smi/.pdb/.cif files)",
                     max_plain_text_length=limits.max_text_chars,
                     show_label=False,
                     elem_id="chat-input",  # focused by ON_LOAD_JS on wide screens (autofocus would scroll a phone)
@@ -138,6 +140,9 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
             with gr.Column(scale=2):
                 with gr.Tab("Molecule"):
                     smiles = gr.Textbox(label="SMILES", placeholder="e.g. CC(=O)Oc1ccccc1C(=O)O", elem_id="smiles")
+                    name, convert_name, name_status, name_origin = name_box.make_name_box()
+                    with gr.Accordion("Draw it (JSME sketcher)", open=True, elem_id="sketcher-accordion"):
+                        drawing = sketcher.make_sketcher(elem_id="sketcher")
                     answer_molecules = gr.Dropdown(
                         label="…or a molecule or reaction from the answers",
                         choices=[],
@@ -163,11 +168,12 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                 with gr.Tab("Protein / DNA"):
                     sequence = gr.Textbox(label="Sequence (FASTA or bare)", lines=5, elem_id="sequence")
                     sequence_file = gr.File(
-                        label="…or a .fasta / .fa / .pdb file", file_types=list(SEQUENCE_EXTENSIONS), height=80
+                        label="…or a .fasta / .fa file", file_types=list(SEQUENCE_EXTENSIONS), height=80
                     )
                     sequence_status = gr.Markdown(panels.SEQUENCE_PROMPT, elem_id="sequence-status")
                     sequence_card = gr.HTML(elem_id="sequence-card")
                     ask_sequence = gr.Button("Ask about it in the chat", size="sm", elem_id="ask-sequence")
+                    structure = structures.make_structure_panel()
                 explain = getattr(backend, "explain_tokens", None)
                 with gr.Tab("Tokens", visible=explain is not None):
                     token_text = gr.Textbox(
@@ -213,21 +219,25 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
         generate["show_progress_on"] = [chatbot]  # never a loading veil over Stop while it is the button to press
         submitted = box.submit(chat.add_turn, [box, history], [chatbot, history, box], **private)
         answering = submitted.success(chat.respond, [history, system_prompt, *sampling], chat_outputs, **generate)
+        submitted.success(structures.attached_structure, [history], structure.outputs, **private)
         retrying = chatbot.retry(chat.retry, [history], [chatbot, history], **private)
         retry_answer = retrying.success(chat.respond, [history, system_prompt, *sampling], chat_outputs, **generate)
         editing = chatbot.edit(chat.edit, [history], [chatbot, history], **private)
         edit_answer = editing.success(chat.respond, [history, system_prompt, *sampling], chat_outputs, **generate)
         for finished in (answering, retry_answer, edit_answer):
             finished.then(chat.idle, None, [box, stop_btn], **private)
-            finished.then(chat.molecules, [history], [answer_molecules], **private)
+            named = finished.then(chat.name_structures, [history], [chatbot, history], **private)
+            named.then(chat.molecules, [history], [answer_molecules], **private)
         chatbot.undo(chat.undo, [history], [chatbot, history, box], **private)
         chatbot.clear(chat.clear, None, [history], **private)
         chatbot.example_select(_example, None, [box], **private)
         stop_btn.click(chat.stop, [history], [chatbot, history, box, stop_btn],
                        cancels=[answering, retry_answer, edit_answer], queue=False, **private)  # fmt: skip
 
-        smiles.change(_smiles_changed, [smiles], [smiles_status, smiles_picture, descriptors, viewer],
+        smiles.change(_smiles_changed, [smiles, name_origin], [smiles_status, smiles_picture, descriptors, viewer],
                       trigger_mode="always_last", queue=False, **private)  # fmt: skip
+        sketcher.wire_sketcher(drawing, smiles, **private)
+        name_box.wire_name_box(name, convert_name, name_status, name_origin, smiles, **private)
         answer_molecules.input(lambda choice: choice or "", [answer_molecules], [smiles], **private)
         smiles_file.upload(panels.read_upload_text, [smiles_file], [smiles], **private)
         ask_molecule.click(panels.insert_molecule, [smiles, box], [box], **private)
@@ -236,6 +246,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                         trigger_mode="always_last", queue=False, **private)  # fmt: skip
         sequence_file.upload(panels.read_sequence_upload, [sequence_file], [sequence], **private)
         ask_sequence.click(panels.insert_sequence, [sequence, box], [box], **private)
+        structures.wire_structure_panel(structure, box, **private)
 
         api_trigger.click(chat.chat, api_inputs, [api_output], api_name="chat", concurrency_limit=limits.concurrency_limit,
                           concurrency_id=GENERATE_GROUP)  # fmt: skip
@@ -248,7 +259,8 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
             token_text.change(tokenize, [token_text], [token_table], api_name="tokenize", trigger_mode="always_last")
             demo.load(tokenize, [token_text], [token_table], **private)
         export_btn.click(chat.export, [history], [exported], **private)
-        import_btn.upload(chat.import_conversation, [import_btn], [chatbot, history], **private)
+        imported = import_btn.upload(chat.import_conversation, [import_btn], [chatbot, history], **private)
+        imported.success(chat.all_name_structures, [history], [chatbot, history], **private)
         if loading_status is not None:
             sliders = [thinking, temperature, top_p, top_k, min_p, max_new_tokens]
 
@@ -292,9 +304,10 @@ def _example(data: gr.SelectData):
     return examples.box_value(data.value)
 
 
-def _smiles_changed(text: str) -> tuple[str, str, list[list[str]], str]:
-    """The SMILES panel for new input; the 3D viewer is emptied (it showed the previous molecule)."""
-    return (*panels.smiles_panel(text), panels.VIEWER_EMPTY)
+def _smiles_changed(text: str, origin: dict[str, str] | None) -> tuple[str, str, list[list[str]], str]:
+    """The SMILES panel for new input (captioned with the name it came from, if it did); the 3D viewer is emptied
+    (it showed the previous molecule)."""
+    return (*name_box.smiles_panel_with_origin(text, origin), panels.VIEWER_EMPTY)
 
 
 def launch(demo: gr.Blocks, config: AppConfig, *, mcp: bool = False, **kwargs: Any) -> tuple[Any, str, str | None]:

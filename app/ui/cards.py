@@ -123,15 +123,18 @@ def _tile(kind_class: str, thumb: str, name: str, subtitle: str, detail: str) ->
     )
 
 
-def _molecule_tile(smiles: str) -> str | None:
+def _molecule_tile(smiles: str, origin: str = "") -> str | None:
+    """A molecule's tile; ``origin`` says where a structure the answer did not write out came from (a name)."""
     report = science_tools.check_smiles(smiles)
     if not report.ok:
         return None
     weight = dict(report.display_rows()).get(science_tools.label("molecular_weight"), "")
     svg = science_tools.draw_molecule_svg(report.canonical_smiles)
     thumb = _picture(svg, report.canonical_smiles, "sci-thumb")
-    detail = _picture(svg, report.canonical_smiles, "sci-picture") + _rows_table(report.display_rows())
-    return _tile("mol-tile", thumb, report.canonical_smiles, f"{report.formula} · {weight} g/mol", detail)
+    heading = f"<div class='mol-title'>Structure {_escape(origin)}</div>" if origin else ""
+    detail = heading + _picture(svg, report.canonical_smiles, "sci-picture") + _rows_table(report.display_rows())
+    subtitle = f"{report.formula} · {weight} g/mol" + (f" · {origin}" if origin else "")
+    return _tile("mol-tile", thumb, report.canonical_smiles, subtitle, detail)
 
 
 def _reaction_tile(reaction: str) -> str | None:
@@ -168,7 +171,7 @@ def thumbnail_for(found: Found) -> str | None:
         return _reaction_tile(found.text)
     if found.kind in _SEQUENCE_KINDS:
         return _sequence_tile(found.text)
-    return _molecule_tile(found.text)
+    return _molecule_tile(found.text, origin=found.origin)
 
 
 def science_grid(found: list[Found]) -> str | None:

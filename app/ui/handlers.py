@@ -23,6 +23,7 @@ from app.backends.base import SamplingParams
 from app.chat.attachments import InputError, check_turn_text, prepare_user_turn
 from app.chat.engine import ChatEngine, make_params
 from app.chat.history import Answer, AnswerSettings, History, Turn, TurnEnd
+from app.chat.names import add_name_structures
 from app.chat.transcript import ConversationImportError, from_json, write_exports
 from app.config import Limits
 from app.ui.media import video_facts
@@ -209,6 +210,22 @@ class ChatHandlers:
         history = history.before(index)
         return self._render(history), history, {"text": turn.text, "files": [a.path for a in turn.attachments]}
 
+    def name_structures(self, history: History) -> tuple[Any, History]:
+        """After an answer ends: the names it tagged ``<IUPAC>`` become molecule cards (one OPSIN run, cached).
+
+        Off the streaming path on purpose: a JVM start costs about a second, and a name is only whole at the end.
+        """
+        last = history.last
+        if last is None or last.answer is None or not add_name_structures([last.answer]):
+            return gr.skip(), gr.skip()
+        return self._render(history), history
+
+    def all_name_structures(self, history: History) -> tuple[Any, History]:
+        """After an import: the tagged names of every answer become molecule cards (one OPSIN run for all)."""
+        if not add_name_structures([turn.answer for turn in history.turns if turn.answer is not None]):
+            return gr.skip(), gr.skip()
+        return self._render(history), history
+
     def molecules(self, history: History) -> Any:
         """The molecules found in the answers, newest first, for the panel's "from the answers" list."""
         found = history.molecules()
@@ -262,7 +279,8 @@ class ChatHandlers:
             min_p: Minimum probability relative to the most likely token, 0 to 1.
             max_new_tokens: Most tokens the answer may have.
             system_prompt: Instructions placed before the question ("" = the model's default).
-            tools: Let the model call the chemistry tools (check_smiles, check_sequence, render_molecule).
+            tools: Let the model call the chemistry tools (check_smiles, check_sequence, render_molecule,
+                name_to_structure).
         """
         settings = Settings(thinking, temperature, top_p, top_k, min_p, max_new_tokens, tools)
         try:

@@ -119,12 +119,13 @@ def test_limits_are_enforced_with_clear_messages(tmp_path):
 
 
 def test_file_kind_routes_by_extension():
-    assert [file_kind(p) for p in ["a.PNG", "b.mp4", "c.fa", "d.pdb", "e.sdf"]] == [
+    assert [file_kind(p) for p in ["a.PNG", "b.mp4", "c.fa", "d.pdb", "e.sdf", "f.CIF"]] == [
         "image",
         "video",
         "sequence",
-        "sequence",
+        "structure",
         "molecule",
+        "structure",
     ]
 
 
