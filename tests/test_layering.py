@@ -69,3 +69,13 @@ def test_chat_engine_and_serving_import_no_gradio_and_no_ui(module):
 def test_the_ui_is_where_gradio_is():
     loaded = _modules_after_import("app.ui")
     assert "gradio" in loaded and "app.ui.blocks" in loaded and "torch" not in _top_level(loaded)
+
+
+def test_test_files_have_unique_basenames():
+    """pytest's default import mode keys test modules by file name: two ``test_x.py`` in different folders break
+    collection of the whole suite, so each name is used once."""
+    from collections import Counter
+    from pathlib import Path
+
+    names = Counter(path.name for path in Path(__file__).parent.rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []

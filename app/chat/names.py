@@ -3,7 +3,7 @@
 Intern-S1's tokenizer switches to its IUPAC sub-vocabulary exactly between the ``<IUPAC>`` and ``</IUPAC>`` tags
 (there is no auto-detection for names, unlike SMILES and FASTA), and the local backend streams those tags as text,
 as remote servers do; so the tagged spans of the answer text *are* the tokenizer's IUPAC spans, for every backend
-(``tests/app/chat/test_names.py`` checks this against the tokenizer). Conversion runs after an answer has ended,
+(``tests/app/chat/test_answer_names.py`` checks this against the tokenizer). Conversion runs after an answer has ended,
 never on the streaming path: one OPSIN run for all the answer's new names (a JVM start costs about 1–2 s), and a
 bounded cache shared with the ``/name_to_structure`` endpoint so a name is converted once per process.
 """
