@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import science_tools
+from app.chat.errors import InputError
+from app.chat.media_checks import count_tiles, probe_image, probe_video
 from app.config import (
     ACCEPTED_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -52,10 +54,6 @@ logger = logging.getLogger(__name__)
 _CONTROL_TOKEN = re.compile(r"<(?=\|[a-z_]+\|>|/?(?:IMG_CONTEXT|img|video|think)>)")
 
 
-class InputError(ValueError):
-    """Bad user input; the message is shown to the user as is."""
-
-
 @dataclass
 class PreparedTurn:
     """One user turn ready for a backend, plus notes the UI shows (tiles used, frames sampled)."""
@@ -80,98 +78,15 @@ def file_kind(path: str) -> str:
     raise InputError(f"'{shown}' is not a supported file type; accepted: {', '.join(ACCEPTED_EXTENSIONS)}")
 
 
-def count_tiles(width: int, height: int, max_tiles: int) -> int:
-    """Number of 448-px tiles InternVL-style dynamic tiling picks (plus a thumbnail when > 1)."""
-    aspect = width / height
-    grids = sorted(
-        {
-            (cols, rows)
-            for n in range(1, max_tiles + 1)
-            for cols in range(1, n + 1)
-            for rows in range(1, n + 1)
-            if cols * rows <= max_tiles
-        },
-        key=lambda grid: grid[0] * grid[1],
-    )
-    best = min(grids, key=lambda grid: (abs(aspect - grid[0] / grid[1]), grid[0] * grid[1]))
-    tiles = best[0] * best[1]
-    return tiles + 1 if tiles > 1 else tiles
-
-
-def _check_size(path: str, limits: Limits) -> None:
+def _check_size(path: str, name: str, limits: Limits) -> None:
     try:
         size = os.path.getsize(path)
     except OSError as error:
-        raise InputError(f"the uploaded file '{Path(path).name}' could not be read") from error
+        raise InputError(f"the uploaded file '{name}' could not be read") from error
     if size == 0:
-        raise InputError(f"'{Path(path).name}' is empty")
+        raise InputError(f"'{name}' is empty")
     if size > limits.max_file_size_bytes:
-        raise InputError(f"'{Path(path).name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB")
-
-
-def probe_image(path: str, limits: Limits) -> str:
-    """Open the image header, refuse bombs and unreadable files, and describe its tile budget."""
-    from PIL import Image, UnidentifiedImageError
-
-    name = Path(path).name
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if width * height > limits.max_image_pixels:
-                raise InputError(
-                    f"'{name}' has {width}×{height} pixels; the limit is {limits.max_image_pixels:,} pixels"
-                )
-            image.verify()
-    except InputError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise InputError(f"'{name}' is not a readable image ({type(error).__name__})") from error
-    tiles = count_tiles(width, height, limits.max_tiles_per_image)
-    return f"{name}: {width}×{height} px → about {tiles} tile(s), {tiles * TOKENS_PER_TILE} image tokens"
-
-
-def probe_video(path: str, limits: Limits) -> str:
-    """Check that the video decodes and say how many of its frames will be sampled."""
-    import av
-
-    name = Path(path).name
-    try:
-        with av.open(path) as container:
-            if not container.streams.video:
-                raise InputError(f"'{name}' has no video stream")
-            stream = container.streams.video[0]
-            seconds = _video_seconds(container, stream)
-            frames = stream.frames
-            if not frames and seconds and stream.average_rate:
-                frames = int(seconds * stream.average_rate)
-    except InputError:
-        raise
-    except (av.error.FFmpegError, OSError, ValueError) as error:
-        raise InputError(f"'{name}' is not a readable video ({type(error).__name__})") from error
-    if seconds is not None and seconds > limits.max_video_seconds:
-        raise InputError(f"'{name}' lasts {_clock(seconds)}; the limit is {_clock(limits.max_video_seconds)}")
-    if frames == 0 and seconds == 0:
-        raise InputError(f"'{name}' has no frames")
-    sampled = min(limits.max_video_frames, frames) if frames else limits.max_video_frames
-    return (
-        f"{name}: {frames or 'unknown number of'} frames → {sampled} sampled "
-        f"(frame budget {limits.max_video_frames}, {TOKENS_PER_TILE} tokens per frame)"
-    )
-
-
-def _video_seconds(container, stream) -> float | None:
-    """Duration from the stream header, else the container's (None when neither says)."""
-    if stream.duration is not None and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / 1_000_000  # av.time_base: microseconds
-    return None
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+        raise InputError(f"'{name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB")
 
 
 def neutralize_control_tokens(text: str) -> str:
@@ -179,54 +94,39 @@ def neutralize_control_tokens(text: str) -> str:
     return _CONTROL_TOKEN.sub("<\u200b", text)
 
 
-def smiles_from_molecule_file(path: str) -> list[str]:
-    """SMILES of every molecule in a .smi, .sdf or .mol file."""
-    from rdkit import Chem, rdBase
+def smiles_from_molecule_file(path: str, name: str | None = None, max_chars: int | None = None) -> list[str]:
+    """Canonical SMILES of every molecule in a .smi, .sdf or .mol file, read within limits while it streams in.
 
-    name = Path(path).name
-    suffix = Path(path).suffix.lower()
-    with rdBase.BlockLogs():
-        if suffix == ".smi":
-            smiles = _smiles_lines(Path(path).read_text(encoding="utf-8", errors="replace"), name)
-        elif suffix == ".sdf":
-            smiles = [Chem.MolToSmiles(mol) for mol in Chem.SDMolSupplier(path) if mol is not None]
-        else:
-            mol = Chem.MolFromMolFile(path)
-            smiles = [Chem.MolToSmiles(mol)] if mol is not None else []
-    if not smiles:
-        raise InputError(f"no valid molecule could be read from '{name}'")
-    return smiles
+    ``science_tools.read_molecule_file`` checks the size before reading and the molecule count and SMILES budget
+    as each record arrives, so a 300,000-line .smi stops at the first record over a limit instead of being parsed
+    whole.
 
+    Args:
+        path: the stored file.
+        name: the name to show in messages (default: the file's own name).
+        max_chars: the most SMILES characters the file may add (default: science_tools' file budget).
 
-def _smiles_lines(text: str, name: str) -> list[str]:
-    """Canonical SMILES of each line of a .smi file (first column); an invalid line is an error."""
-    smiles = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        report = science_tools.check_smiles(line.split()[0])
-        if not report.ok:
-            raise InputError(f"no valid molecule on line {number} of '{name}': {report.error}")
-        smiles.append(report.canonical_smiles)
-    return smiles
+    Raises:
+        InputError: naming the file and the limit, or the first invalid record and why.
+    """
+    report = science_tools.read_molecule_file(path, name=name, max_smiles_chars=max_chars)
+    if not report.ok:
+        raise InputError(report.error or f"no valid molecule could be read from '{report.input}'")
+    return [molecule.molecule.canonical_smiles for molecule in report.molecules]
 
 
-def sequences_from_file(path: str) -> list[str]:
-    """Protein / DNA sequences of a FASTA or PDB file."""
-    from Bio import SeqIO
+def sequences_from_file(path: str, name: str | None = None, max_chars: int | None = None) -> list[str]:
+    """Protein / DNA / RNA sequences of a FASTA file or a structure's chains, read within limits while streaming.
 
-    name = Path(path).name
-    suffix = Path(path).suffix.lower()
-    formats = ("pdb-seqres", "pdb-atom") if suffix == ".pdb" else ("fasta",)
-    for fmt in formats:
-        try:
-            records = list(SeqIO.parse(path, fmt))
-        except (ValueError, KeyError, IndexError, UnicodeDecodeError):
-            continue
-        sequences = [str(record.seq) for record in records if len(record.seq)]
-        if sequences:
-            return sequences
-    raise InputError(f"no sequence could be read from '{name}' (expected FASTA records starting with '>')")
+    Raises:
+        InputError: naming the file and the limit, or the first invalid record and why.
+    """
+    report = science_tools.read_sequence_file(path, name=name, properties=False, max_chars=max_chars)
+    if not report.ok:
+        raise InputError(f"no sequence could be used from '{report.input}': {report.error}")
+    if report.format == "fasta" and report.records[0].header is None:  # text before any '>' is not a record
+        raise InputError(f"no sequence could be read from '{report.input}' (expected FASTA records starting with '>')")
+    return [record.sequence for record in report.records]
 
 
 @dataclass(frozen=True)
@@ -260,16 +160,18 @@ def read_attachment(path: str, limits: Limits, name: str | None = None) -> tuple
         InputError: naming the file and the problem.
     """
     kind = file_kind(path)
-    _check_size(path, limits)
     attachment = Attachment(path=path, name=name or Path(path).name, kind=kind)
+    _check_size(path, attachment.name, limits)
     if kind == "image":
-        return attachment, probe_image(path, limits)
+        return attachment, probe_image(path, limits, attachment.name)
     if kind == "video":
-        return attachment, probe_video(path, limits)
+        return attachment, probe_video(path, limits, attachment.name)
+    # The text a file adds must fit the message's character budget: reading stops as soon as it cannot.
     if kind == "molecule":
-        lines = [f"<SMILES>{smiles}</SMILES>" for smiles in smiles_from_molecule_file(path)]
+        smiles = smiles_from_molecule_file(path, attachment.name, max_chars=limits.max_text_chars)
+        lines = [f"<SMILES>{one}</SMILES>" for one in smiles]
     else:
-        lines = sequences_from_file(path)
+        lines = sequences_from_file(path, attachment.name, max_chars=limits.max_text_chars)
     return replace(attachment, text="\n".join(lines)), None
 
 

@@ -88,15 +88,22 @@ def insert_sequence(sequence: str, box: dict[str, Any] | None) -> dict[str, Any]
 
 
 def read_upload_text(path: str | None) -> str:
-    """Text of a small uploaded .smi/.sdf/.mol/.fasta file for the science panels."""
+    """The first molecule (SMILES) or sequence of an uploaded .smi/.sdf/.mol/.fasta/.pdb file, for the panels.
+
+    Read with the same bounded readers as chat attachments (science_tools' streaming file readers).
+    """
     if not path:
         return ""
     if Path(path).suffix.lower() in (".sdf", ".mol", ".smi"):
         try:
-            return smiles_from_molecule_file(path)[0]
+            return smiles_from_molecule_file(path, max_chars=MAX_PANEL_FILE_CHARS)[0]
         except InputError as error:
             raise gr.Error(str(error), print_exception=False) from error
-    return Path(path).read_text(encoding="utf-8", errors="replace")[:MAX_PANEL_FILE_CHARS]
+    report = science_tools.read_sequence_file(path, properties=False, max_chars=MAX_PANEL_FILE_CHARS)
+    if not report.ok:
+        raise gr.Error(report.error or "no sequence could be read", print_exception=False)
+    first = report.records[0]
+    return f">{first.header}\n{first.sequence}\n" if first.header else first.sequence
 
 
 def molecule_3d(smiles: str) -> str:

@@ -61,7 +61,7 @@ def test_sdf_file_is_converted_to_smiles(tmp_path):
         (lambda d: make_text(d / "empty.png", ""), "is empty"),
         (lambda d: make_text(d / "fake.png", "not an image"), "not a readable image"),
         (lambda d: make_text(d / "fake.mp4", "not a video"), "not a readable video"),
-        (lambda d: make_text(d / "bad.smi", "C1CC(\n"), "no valid molecule"),
+        (lambda d: make_text(d / "bad.smi", "C1CC(\n"), "line 1 of .bad.smi. is not a valid molecule"),
         (lambda d: make_text(d / "bad.fasta", "hello"), "no sequence"),
     ],
 )
