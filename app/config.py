@@ -55,6 +55,11 @@ class Limits:
     max_requests_per_session: int = 1  # a session may have one answer streaming at a time
     concurrency_limit: int = 4  # answers generated at once across all sessions
     request_timeout_s: float = 600.0
+    # uploads (the page and the API): Gradio keeps them this long (delete_cache), and each client address may send
+    # this many upload requests / megabytes within that window (app.ui.page_guard)
+    upload_retention_hours: float = 24.0
+    max_uploads_per_client: int = 500
+    max_upload_mb_per_client: float = 2048.0
     # serve (the OpenAI-compatible server): bounds checked before a request body is read or parsed
     max_request_body_mb: float = 64.0  # whole JSON body, base64 media included
     max_messages_per_request: int = 512

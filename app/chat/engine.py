@@ -37,32 +37,51 @@ logger = logging.getLogger(__name__)
 UPDATE_INTERVAL_S = 0.05  # stream to the browser at most ~20 times a second (full-history re-renders are costly)
 
 
+def _number(name: str, value: Any) -> float:
+    """``value`` as a float, or an InputError naming the parameter (API callers can send any JSON value)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{name} must be true or false, got {value!r} ({type(value).__name__})")
+    return value
+
+
 def make_params(
     thinking: bool, temperature: float, top_p: float, top_k: float, min_p: float, max_new_tokens: float, limits: Limits
 ) -> SamplingParams:
     """Validated sampling parameters (API callers can send anything).
 
     Raises:
-        InputError: naming the parameter, its allowed range and the value received.
+        InputError: naming the parameter, its type or allowed range, and the value received.
     """
+    enable_thinking = _flag("thinking", thinking)
+    temperature, top_p, top_k, min_p, max_new_tokens = (
+        _number(name, value)
+        for name, value in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k), ("min_p", min_p),
+                            ("max_new_tokens", max_new_tokens))
+    )  # fmt: skip
     checks = [
         (0.0 <= temperature <= 2.0, f"temperature must be between 0 and 2, got {temperature}"),
         (0.0 < top_p <= 1.0, f"top_p must be in (0, 1], got {top_p}"),
-        (top_k >= 0 and float(top_k).is_integer(), f"top_k must be a whole number ≥ 0, got {top_k}"),
+        (top_k >= 0 and top_k.is_integer(), f"top_k must be a whole number ≥ 0, got {top_k}"),
         (0.0 <= min_p <= 1.0, f"min_p must be between 0 and 1, got {min_p}"),
-        (1 <= max_new_tokens <= limits.max_new_tokens_cap and float(max_new_tokens).is_integer(),
+        (1 <= max_new_tokens <= limits.max_new_tokens_cap and max_new_tokens.is_integer(),
          f"max_new_tokens must be a whole number between 1 and {limits.max_new_tokens_cap}, got {max_new_tokens}"),
     ]  # fmt: skip
     for ok, message in checks:
         if not ok:
             raise InputError(message)
     return SamplingParams(
-        temperature=float(temperature),
-        top_p=float(top_p),
+        temperature=temperature,
+        top_p=top_p,
         top_k=int(top_k),
-        min_p=float(min_p),
+        min_p=min_p,
         max_new_tokens=int(max_new_tokens),
-        enable_thinking=bool(thinking),
+        enable_thinking=enable_thinking,
     )
 
 

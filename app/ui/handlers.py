@@ -9,10 +9,11 @@ map the Chatbot's message index back to a turn. The ``/chat`` endpoint and the p
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import gradio as gr
 
@@ -25,11 +26,12 @@ from app.config import Limits
 from app.ui.rendering import render_turn, to_chatbot, turn_at
 
 
-__all__ = ["ChatHandlers", "Settings", "session_of"]
+__all__ = ["ChatHandlers", "Settings", "api_errors", "session_of"]
 
 logger = logging.getLogger(__name__)
 
 ChatUpdate = tuple[list[dict[str, Any]], History]
+T = TypeVar("T")
 
 
 class Settings(NamedTuple):
@@ -44,7 +46,9 @@ class Settings(NamedTuple):
     tools: bool
 
     def params(self, limits: Limits) -> SamplingParams:
-        """Validated sampling parameters (raises ``InputError`` naming a bad value)."""
+        """Validated sampling parameters (raises ``InputError`` naming a bad value or type)."""
+        if not isinstance(self.tools, bool):
+            raise InputError(f"tools must be true or false, got {self.tools!r} ({type(self.tools).__name__})")
         return make_params(self.thinking, self.temperature, self.top_p, self.top_k, self.min_p, self.max_new_tokens,
                            limits)  # fmt: skip
 
@@ -56,6 +60,32 @@ def session_of(request: gr.Request | None) -> str:
 
 def _user_error(error: Exception) -> gr.Error:
     return gr.Error(str(error), print_exception=False)
+
+
+def api_errors(function: Callable[..., T]) -> Callable[..., T]:
+    """An API endpoint whose wrong-typed arguments (``TypeError`` / ``ValueError``) reach the client as its message.
+
+    Gradio shows a handler's own exception text only for ``gr.Error``; anything else becomes its generic "verbose
+    error reporting" text. The wrapper keeps the function's name, signature and docstring (the API and MCP schemas).
+    """
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except (TypeError, ValueError) as error:
+            raise _user_error(error) from error
+
+    return checked
+
+
+def _text_argument(name: str, value: Any) -> str:
+    """An API text argument: a string, or None for an empty one; anything else is refused naming ``name``."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"{name} must be text (a string), got {value!r:.80} ({type(value).__name__})")
+    return value
 
 
 def _paths(files: list[Any] | None) -> list[str]:
@@ -203,10 +233,11 @@ class ChatHandlers:
         """
         settings = Settings(thinking, temperature, top_p, top_k, min_p, max_new_tokens, tools)
         try:
+            message, system_prompt = _text_argument("message", message), _text_argument("system_prompt", system_prompt)
             params = settings.params(self.limits)
-            prepared = prepare_user_turn(message or "", _paths(files), self.limits)
-            messages = History([Turn(message or "", prepared.attachments)]).to_messages(system_prompt)
-            for answer in self.engine.answer(messages, params, session_of(request), use_tools=bool(tools)):
+            prepared = prepare_user_turn(message, _paths(files), self.limits)
+            messages = History([Turn(message, prepared.attachments)]).to_messages(system_prompt)
+            for answer in self.engine.answer(messages, params, session_of(request), use_tools=tools):
                 if answer.end is not None and answer.end.state == "failed":
                     raise gr.Error(answer.end.reason or "the model failed while answering", print_exception=False)
                 yield answer.text_with_marker()

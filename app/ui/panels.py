@@ -14,7 +14,7 @@ import gradio as gr
 import science_tools
 from app.chat.attachments import InputError, smiles_from_molecule_file
 from app.ui.cards import molecule_card, sequence_card
-from app.ui.rendering import sanitize_markdown
+from app.ui.rendering import inert_text
 
 
 __all__ = [
@@ -39,7 +39,7 @@ def smiles_panel(smiles: str) -> tuple[str, str, list[list[str]]]:
         return SMILES_PROMPT, "", []
     report = science_tools.check_smiles(smiles)
     if not report.ok:
-        return f"**Invalid SMILES:** {sanitize_markdown(report.error or 'unknown error')}", "", []
+        return f"**Invalid SMILES:** {inert_text(report.error or 'unknown error')}", "", []
     status = f"**Valid.** Canonical: `{report.canonical_smiles}` · {report.formula}"
     return status, molecule_card(report.canonical_smiles) or "", [list(row) for row in report.display_rows()]
 
@@ -50,7 +50,7 @@ def sequence_panel(sequence: str) -> tuple[str, str]:
         return SEQUENCE_PROMPT, ""
     report = science_tools.check_sequence(sequence)
     if not report.ok:
-        return f"**Invalid sequence:** {sanitize_markdown(report.error or 'unknown error')}", ""
+        return f"**Invalid sequence:** {inert_text(report.error or 'unknown error')}", ""
     rows = dict(report.display_rows())
     length_label = science_tools.label("length", report.kind)
     note = (

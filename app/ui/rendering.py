@@ -1,7 +1,8 @@
 """The history model rendered as Chatbot messages, at display time and only here.
 
-Model text (answer, thinking, tool results) is untrusted: HTML in it is escaped (shown as text, never parsed) and
-links with script-capable schemes are disarmed before Gradio's own sanitiser sees it. The user's own text is shown
+Model text (answer, thinking, tool steps, and the same parts of an imported conversation) is untrusted: it is
+rendered here to allow-listed HTML by :mod:`app.ui.safe_html` (a real Markdown parser's tokens, no raw HTML, links
+with their URL shown, images never loaded), and Gradio's own sanitiser sees only that. The user's own text is shown
 as typed (``{"type": "text"}`` items, so Gradio neither dedents nor re-escapes it) through the Chatbot's
 ``sanitize_html``, as Gradio's ``ChatInterface`` does; that way the edit box shows exactly what the user wrote and
 an edit reaches the model byte for byte. Each turn renders as: the user's attachments (with their names), the user's
@@ -14,21 +15,21 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
-import re
 from typing import Any
 
 import gradio as gr
 
 from app.chat.history import Answer, History, ToolStep, Turn
 from app.ui.cards import card_for, svg_data_uri
+from app.ui.safe_html import escape_text, html_block, markdown_to_html, text_to_html
 
 
 __all__ = [
     "ERROR_TITLE",
     "THINKING_TITLE",
     "render_answer",
+    "inert_text",
     "render_turn",
-    "sanitize_markdown",
     "to_chatbot",
     "turn_at",
 ]
@@ -36,18 +37,11 @@ __all__ = [
 THINKING_TITLE = "Thinking"
 ERROR_TITLE = "⚠️ Could not answer"
 _STEP_PREVIEW_CHARS = 1_500  # how much of a tool result a step shows in the chat
-_CODE = re.compile(r"(```.*?(?:```|\Z)|`[^`\n]*`)", re.DOTALL)
-_UNSAFE_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data|file):", re.IGNORECASE)
 
 
-def sanitize_markdown(text: str) -> str:
-    """Escape HTML outside code (markdown shows code verbatim already) and disarm script links."""
-    parts = _CODE.split(text)
-    safe = []
-    for index, part in enumerate(parts):
-        is_code = index % 2 == 1
-        safe.append(part if is_code else html.escape(part, quote=False))
-    return _UNSAFE_LINK.sub("](#unsafe-link-removed:", "".join(safe))
+def inert_text(text: str) -> str:
+    """Plain text (an error that echoes input) for a place that renders Markdown: shown exactly, nothing parsed."""
+    return text_to_html(text)
 
 
 def _user_messages(turn: Turn) -> list[dict[str, Any]]:
@@ -76,10 +70,10 @@ def _step_messages(step: ToolStep) -> list[dict[str, Any]]:
     if len(shown) > _STEP_PREVIEW_CHARS:
         shown = shown[:_STEP_PREVIEW_CHARS] + "\n… (truncated)"
     icon = "🛠️" if step.ok else "⚠️"
-    title = sanitize_markdown(f"{icon} {step.name}({arguments})")
+    title = text_to_html(f"{icon} {step.name}({arguments})")
     messages = [{
         "role": "assistant",
-        "content": sanitize_markdown(f"```json\n{shown}\n```"),  # a ``` inside the result cannot end the fence
+        "content": html_block(f'<pre><code class="language-json">{escape_text(shown)}</code></pre>'),
         "metadata": {"title": title, "status": "done", "duration": round(step.duration_s, 3)},
     }]  # fmt: skip
     if step.svg:
@@ -98,10 +92,10 @@ def render_answer(answer: Answer) -> list[dict[str, Any]]:
         }
         if answer.thinking_seconds is not None:
             metadata["duration"] = round(answer.thinking_seconds, 1)
-        messages.append({"role": "assistant", "content": sanitize_markdown(answer.reasoning), "metadata": metadata})
+        messages.append({"role": "assistant", "content": markdown_to_html(answer.reasoning), "metadata": metadata})
     messages += [message for step in answer.steps for message in _step_messages(step)]
     if answer.content:
-        messages.append({"role": "assistant", "content": sanitize_markdown(answer.content)})
+        messages.append({"role": "assistant", "content": markdown_to_html(answer.content)})
     cards = [card for card in (card_for(found) for found in answer.found) if card]
     messages += [{"role": "assistant", "content": gr.HTML(value=card)} for card in cards]
     messages += _end_marker(answer)
@@ -112,9 +106,9 @@ def _end_marker(answer: Answer) -> list[dict[str, Any]]:
     if answer.end is None or answer.end.state == "answered":
         return []
     if answer.end.state == "failed":
-        reason = sanitize_markdown(answer.end.reason or "unknown error")
-        return [{"role": "assistant", "content": f"**{ERROR_TITLE}:** {reason}"}]
-    return [{"role": "assistant", "content": f"*{answer.end.marker}*"}]
+        reason = escape_text(answer.end.reason or "unknown error")
+        return [{"role": "assistant", "content": html_block(f"<strong>{escape_text(ERROR_TITLE)}:</strong> {reason}")}]
+    return [{"role": "assistant", "content": html_block(f"<em>{escape_text(answer.end.marker)}</em>")}]
 
 
 def render_turn(turn: Turn) -> list[dict[str, Any]]:

@@ -176,6 +176,13 @@ def test_make_params_validates_api_values():
         ((True, 0.7, 1, 50, 2, 10), "min_p"),
         ((True, 0.7, 1, 50, 0, LIMITS.max_new_tokens_cap + 1), "max_new_tokens"),
         ((True, 0.7, 1, 50, 0, 10.5), "max_new_tokens"),
+        # wrong types name the parameter and what arrived, instead of failing inside a comparison
+        ((True, "abc", 1, 50, 0, 10), r"temperature must be a number, got 'abc' \(str\)"),
+        ((True, 0.7, None, 50, 0, 10), r"top_p must be a number, got None \(NoneType\)"),
+        ((True, 0.7, 1, [5], 0, 10), r"top_k must be a number, got \[5\] \(list\)"),
+        ((True, 0.7, 1, 50, True, 10), r"min_p must be a number, got True \(bool\)"),
+        ((True, 0.7, 1, 50, 0, "10"), r"max_new_tokens must be a number, got '10' \(str\)"),
+        (("yes", 0.7, 1, 50, 0, 10), r"thinking must be true or false, got 'yes' \(str\)"),
     ]
     for bad, name in bad_values:
         with pytest.raises(InputError, match=name):

@@ -63,7 +63,8 @@ def test_a_turn_streams_into_the_history_and_the_chat(tmp_path):
     files, user, answer, card = chatbot
     assert files["content"][0]["file"]["orig_name"] == "flask.png"
     assert user["content"][-1] == {"type": "text", "text": "what is <b>this</b>?"}
-    assert answer["content"].startswith("Aspirin is &lt;SMILES&gt;") and isinstance(card["content"], gr.HTML)
+    assert answer["content"].startswith('<div class="model-text"><p>Aspirin is &lt;SMILES&gt;')
+    assert isinstance(card["content"], gr.HTML)
     assert [choice[0] for choice in chat.molecules(history).choices] == [ASPIRIN]
 
 
@@ -87,7 +88,7 @@ def test_stop_marks_the_running_answer_stopped_and_unlocks_the_box():
     stream = chat.respond(_request(), history, "", *SAMPLING)
     next(stream)
     chatbot, history, box = chat.stop(history, _request())
-    assert history.turns[0].answer.end == TurnEnd("stopped") and chatbot[-1]["content"] == "*(stopped)*"
+    assert history.turns[0].answer.end == TurnEnd("stopped") and "<em>&#40;stopped&#41;</em>" in chatbot[-1]["content"]
     assert box.interactive is True
     stream.close()  # Gradio cancels the generator; the answer keeps its one end state
     assert history.turns[0].answer.end == TurnEnd("stopped") and backend.calls[-1].cancel_requested

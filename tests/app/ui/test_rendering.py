@@ -13,33 +13,10 @@ from app.config import Limits
 from app.ui import cards, rendering
 
 
-@pytest.mark.parametrize(
-    "hostile",
-    [
-        "<script>alert(1)</script>",
-        '<img src=x onerror="alert(1)">',
-        "<svg><script>alert(1)</script></svg>",
-        '<a href="javascript:alert(1)">x</a>',
-        "<iframe src='https://evil.example'></iframe>",
-    ],
-)
-def test_sanitize_markdown_escapes_all_html(hostile):
-    safe = rendering.sanitize_markdown(f"before {hostile} after")
-    assert "<" not in safe and ">" not in safe
-    assert "&lt;" in safe
-
-
-def test_sanitize_markdown_disarms_script_links_but_keeps_normal_ones():
-    safe = rendering.sanitize_markdown("[a](javascript:alert(1)) [b](JavaScript:x) [c](https://example.org)")
-    assert "javascript:" not in safe.lower()
-    assert "](https://example.org)" in safe
-
-
-def test_sanitize_markdown_leaves_code_verbatim():
-    text = "Use `a<b` and\n```python\nif x < 3: print('<tag>')\n```\nthen <b>"
-    safe = rendering.sanitize_markdown(text)
-    assert "`a<b`" in safe and "if x < 3: print('<tag>')" in safe
-    assert safe.endswith("then &lt;b&gt;")
+def test_model_html_in_an_answer_is_shown_as_text():
+    safe = rendering.render_answer(Answer(content="before <script>alert(1)</script> after"))[0]["content"]
+    assert "<script" not in safe and "&lt;script&gt;" in safe
+    assert safe.startswith('<div class="model-text">') and "\n" not in safe
 
 
 def _svg_of(card: str) -> str:
@@ -87,8 +64,10 @@ def test_a_turn_renders_user_text_as_typed_and_model_text_escaped(tmp_path):
     }
     assert user == {"role": "user", "content": [{"type": "text", "text": "  a\t&amp; <b>b</b>"}]}
     assert thinking["metadata"] == {"title": "Thinking", "status": "done", "duration": 1.3}
-    assert thinking["content"] == "think &lt;i&gt;"
-    assert text["content"] == "&lt;b&gt;bold?&lt;/b&gt; Ethanol &lt;SMILES&gt;CCO&lt;/SMILES&gt;"
+    assert thinking["content"] == '<div class="model-text"><p>think &lt;i&gt;</p></div>'
+    assert text["content"] == (
+        '<div class="model-text"><p>&lt;b&gt;bold?&lt;/b&gt; Ethanol &lt;SMILES&gt;CCO&lt;/SMILES&gt;</p></div>'
+    )
     assert isinstance(card["content"], gr.HTML) and "C2H6O" in card["content"].value
 
 
@@ -96,27 +75,37 @@ def test_thinking_is_pending_only_while_the_answer_runs():
     running = rendering.render_answer(Answer(reasoning="hmm"))
     assert running[0]["metadata"]["status"] == "pending"
     stopped = rendering.render_answer(Answer(reasoning="hmm", end=TurnEnd("stopped")))
-    assert stopped[0]["metadata"]["status"] == "done" and stopped[-1]["content"] == "*(stopped)*"
+    assert stopped[0]["metadata"]["status"] == "done"
+    assert stopped[-1]["content"] == '<div class="model-text"><em>&#40;stopped&#41;</em></div>'
 
 
 @pytest.mark.parametrize(
     ("end", "shown"),
     [
-        (TurnEnd("empty"), "*(the model returned no text)*"),
-        (TurnEnd("cut_off", tokens=64), "*(cut off at 64 tokens)*"),
-        (TurnEnd("timed_out"), "*(generation timed out)*"),
-        (TurnEnd("failed", reason="server <down>"), f"**{rendering.ERROR_TITLE}:** server &lt;down&gt;"),
+        (TurnEnd("empty"), "<em>&#40;the model returned no text&#41;</em>"),
+        (TurnEnd("cut_off", tokens=64), "<em>&#40;cut off at 64 tokens&#41;</em>"),
+        (TurnEnd("timed_out"), "<em>&#40;generation timed out&#41;</em>"),
+        (
+            TurnEnd("failed", reason="server <down>"),
+            f"<strong>{rendering.ERROR_TITLE}:</strong> server &lt;down&gt;",
+        ),
     ],
 )
 def test_every_end_state_but_answered_shows_a_marker(end, shown):
-    assert rendering.render_answer(Answer(content="", end=end))[-1]["content"] == shown
-    assert rendering.render_answer(Answer(content="fine", end=TurnEnd("answered")))[-1]["content"] == "fine"
+    assert (
+        rendering.render_answer(Answer(content="", end=end))[-1]["content"] == f'<div class="model-text">{shown}</div>'
+    )
+    answered = rendering.render_answer(Answer(content="fine", end=TurnEnd("answered")))
+    assert answered[-1]["content"] == '<div class="model-text"><p>fine</p></div>'
 
 
 def test_tool_steps_are_collapsed_with_the_result_inside_and_cannot_break_out_of_the_code_block():
     step = ToolStep("check_smiles", {"smiles": "OCC"}, True, result={"input": "```\n<img src=x onerror=alert(1)>"})
     messages = rendering.render_answer(Answer(steps=[step], end=TurnEnd("empty")))
-    assert messages[0]["metadata"]["title"] == "🛠️ check_smiles(smiles='OCC')"
+    assert (
+        messages[0]["metadata"]["title"]
+        == '<div class="model-text">🛠️ check&#95;smiles&#40;smiles=&#39;OCC&#39;&#41;</div>'
+    )
     assert "<img" not in messages[0]["content"] and "&lt;img" in messages[0]["content"]
     drawn = ToolStep("render_molecule", {"smiles": "C"}, True, result={"ok": True}, svg="<svg></svg>")
     picture = rendering.render_answer(Answer(steps=[drawn]))[1]["content"]

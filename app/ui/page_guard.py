@@ -1,0 +1,133 @@
+"""What the app's web server adds around Gradio: a Content-Security-Policy on every response, an upload quota.
+
+* **Content-Security-Policy.** Whatever HTML reaches a message (model text is rendered inert by
+  :mod:`app.ui.safe_html`; the user's own text goes through Gradio's sanitiser, which keeps ``<img src=http…>`` and
+  Markdown images), the browser loads images, media, frames and objects only from this server (``data:`` and
+  ``blob:`` for the app's own pictures) and posts forms only here: an answer, a typed message or an imported
+  conversation cannot make the page fetch a remote URL, so nothing leaves the machine when a chat renders.
+  Scripts and styles are left to Gradio (its page needs inline ones).
+* **Upload quota.** Gradio accepts any number of uploads and keeps them in its cache until ``delete_cache`` removes
+  them (:data:`app.ui.blocks` sets it to the same window). Each client address may send at most
+  ``max_uploads_per_client`` upload requests and ``max_upload_mb_per_client`` MB per window; more is answered 429
+  (count) or 413 (bytes) before the body is read, or, for a body without a length, as soon as it crosses the limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from app.config import Limits
+
+
+__all__ = ["CONTENT_SECURITY_POLICY", "PageGuard", "UploadQuota"]
+
+logger = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = (
+    "img-src 'self' data: blob:; media-src 'self' data: blob:; object-src 'none'; frame-src 'self'; "
+    "form-action 'self'; base-uri 'self'"
+)
+_UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
+
+
+class UploadQuota:
+    """Upload requests and bytes per client address over a sliding window (thread-safe).
+
+    Args:
+        max_requests: upload requests a client may make per window.
+        max_bytes: bytes a client may upload per window.
+        window_s: the window, equal to how long Gradio keeps uploads (so the quota bounds what a client stores).
+    """
+
+    def __init__(self, max_requests: int, max_bytes: int, window_s: float) -> None:
+        self.max_requests, self.max_bytes, self.window_s = max_requests, max_bytes, window_s
+        self._lock = threading.Lock()
+        self._log: dict[str, deque[list[float]]] = {}  # client → [[time, bytes], …]
+
+    def _recent(self, client: str, now: float) -> deque[list[float]]:
+        entries = self._log.setdefault(client, deque())
+        while entries and entries[0][0] < now - self.window_s:
+            entries.popleft()
+        return entries
+
+    def start(self, client: str) -> list[float] | None:
+        """Register an upload; its entry (``[time, bytes]``) or None when the client has used its requests."""
+        now = time.monotonic()
+        with self._lock:
+            entries = self._recent(client, now)
+            if len(entries) >= self.max_requests:
+                return None
+            entry = [now, 0.0]
+            entries.append(entry)
+            return entry
+
+    def add(self, client: str, entry: list[float], size: int) -> bool:
+        """Count ``size`` more bytes of an upload; False once the client's bytes exceed the quota."""
+        with self._lock:
+            entry[1] += size
+            return sum(used for _, used in self._recent(client, time.monotonic())) <= self.max_bytes
+
+
+class PageGuard:
+    """Pure ASGI middleware: the CSP header on every HTTP response, the upload quota on Gradio's upload route."""
+
+    def __init__(self, app: Any, limits: Limits, window_s: float) -> None:
+        self.app = app
+        self.limits = limits
+        self.quota = UploadQuota(limits.max_uploads_per_client, int(limits.max_upload_mb_per_client * 2**20), window_s)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-security-policy"]
+                headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        if scope["method"] == "POST" and scope["path"].rstrip("/").endswith(_UPLOAD_PATHS):
+            await self._upload(scope, receive, send_with_policy)
+        else:
+            await self.app(scope, receive, send_with_policy)
+
+    async def _upload(self, scope, receive, send) -> None:
+        client = (scope.get("client") or ("unknown", 0))[0]
+        entry = self.quota.start(client)
+        if entry is None:
+            await _refuse(send, 429, f"upload limit reached: at most {self.limits.max_uploads_per_client} uploads "
+                                     "per client in the retention window (max_uploads_per_client)")  # fmt: skip
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and not self.quota.add(client, entry, int(declared)):
+            await _refuse(send, 413, self._bytes_message())
+            return
+        counted = declared.isdigit()  # a declared length was counted whole; otherwise count as the body arrives
+
+        async def counting_receive():
+            message = await receive()
+            over = (not counted and message["type"] == "http.request"
+                    and not self.quota.add(client, entry, len(message.get("body", b""))))  # fmt: skip
+            if over:
+                logger.warning("upload from %s stopped: over max_upload_mb_per_client", client)
+                return {"type": "http.disconnect"}
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _bytes_message(self) -> str:
+        return (f"upload limit reached: at most {self.limits.max_upload_mb_per_client:g} MB per client in the "
+                "retention window (max_upload_mb_per_client)")  # fmt: skip
+
+
+async def _refuse(send, status: int, text: str) -> None:
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
