@@ -25,7 +25,7 @@ from app.ui.api_inputs import api_files, api_number
 from app.ui.cards import CARD_CSS
 from app.ui.handlers import ChatHandlers, api_errors
 from app.ui.mcp import science_tools_only
-from app.ui.page_guard import PageGuard
+from app.ui.page_guard import MESSAGE_CSS, PageGuard
 
 
 logger = logging.getLogger(__name__)
@@ -309,7 +309,7 @@ def launch(demo: gr.Blocks, config: AppConfig, *, mcp: bool = False, **kwargs: A
         server_port=config.port,
         share=config.share,
         max_file_size=config.limits.max_file_size_bytes,
-        css=CSS,
+        css=CSS + MESSAGE_CSS,
         footer_links=["api", "settings"],
         auth=list(config.auth) or None,
         quiet=True,

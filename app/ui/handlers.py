@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -26,7 +27,7 @@ from app.config import Limits
 from app.ui.rendering import render_turn, to_chatbot, turn_at
 
 
-__all__ = ["ChatHandlers", "Settings", "api_errors", "session_of"]
+__all__ = ["ChatHandlers", "Settings", "api_errors", "cache_folder", "session_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,18 @@ def api_errors(function: Callable[..., T]) -> Callable[..., T]:
             raise _user_error(error) from error
 
     return checked
+
+
+def cache_folder(purpose: str) -> Path:
+    """A new folder name inside Gradio's cache for files the page hands out (exports, imported attachments).
+
+    Gradio serves files from its cache as they are and tracks them when they are shown, so ``delete_cache`` (set in
+    :func:`app.ui.blocks.cache_cleanup`) removes them with the uploads; nothing is left in the system temp folder.
+    The folder is created by whoever writes into it.
+    """
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()) / f"intern-s1-{purpose}-{uuid.uuid4().hex}"
 
 
 def _text_argument(name: str, value: Any) -> str:
@@ -184,15 +197,17 @@ class ChatHandlers:
         return gr.Dropdown(choices=found, value=None, interactive=bool(found))
 
     def export(self, history: History) -> list[str]:
-        """Write the conversation as Markdown and JSON files for download."""
+        """Write the conversation as Markdown and JSON files for download (into Gradio's cache, see below)."""
         if not history.turns:
             raise gr.Error("nothing to export yet", print_exception=False)
-        return list(write_exports(history, model_id=self.model_id))
+        folder = cache_folder("export")
+        folder.mkdir(parents=True)
+        return list(write_exports(history, directory=str(folder), model_id=self.model_id))
 
     def import_conversation(self, path: str) -> tuple[Any, History]:
-        """Load an exported JSON conversation into the chat."""
+        """Load an exported JSON conversation into the chat (its attachments restored into Gradio's cache)."""
         try:
-            history = from_json(Path(path).read_bytes(), limits=self.limits)
+            history = from_json(Path(path).read_bytes(), limits=self.limits, upload_dir=str(cache_folder("import")))
         except ConversationImportError as error:
             raise gr.Error(f"could not import: {error}", print_exception=False) from error
         return to_chatbot(history), history

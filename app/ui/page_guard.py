@@ -6,6 +6,7 @@
   ``blob:`` for the app's own pictures) and posts forms only here: an answer, a typed message or an imported
   conversation cannot make the page fetch a remote URL, so nothing leaves the machine when a chat renders.
   Scripts and styles are left to Gradio (its page needs inline ones).
+* **Messages stay in their bubble** (:data:`MESSAGE_CSS`, added to the page's CSS at launch).
 * **Upload quota.** Gradio accepts any number of uploads and keeps them in its cache until ``delete_cache`` removes
   them (:data:`app.ui.blocks` sets it to the same window). Each client address may send at most
   ``max_uploads_per_client`` upload requests and ``max_upload_mb_per_client`` MB per window; more is answered 429
@@ -23,7 +24,7 @@ from typing import Any
 from app.config import Limits
 
 
-__all__ = ["CONTENT_SECURITY_POLICY", "PageGuard", "UploadQuota"]
+__all__ = ["CONTENT_SECURITY_POLICY", "MESSAGE_CSS", "PageGuard", "UploadQuota"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data: blob:; media-src 'self' data: blob:; object-src 'none'; frame-src 'self'; "
     "form-action 'self'; base-uri 'self'"
 )
+# Every message is its own containing block and clips what it paints: an inline style in a message's HTML (Gradio's
+# sanitiser keeps ``style``, e.g. a user's or an imported ``<a style="position:fixed;inset:0">``) cannot lay a link or
+# fake dialog over the rest of the page.
+MESSAGE_CSS = "#chat .message-content, #chat .thought-group { contain: paint; }"
 _UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
 
 
@@ -66,10 +71,13 @@ class UploadQuota:
             return entry
 
     def add(self, client: str, entry: list[float], size: int) -> bool:
-        """Count ``size`` more bytes of an upload; False once the client's bytes exceed the quota."""
+        """Count ``size`` more bytes of an upload; False (and not counted) when they would exceed the quota."""
         with self._lock:
+            used = sum(counted for _, counted in self._recent(client, time.monotonic()))
+            if used + size > self.max_bytes:
+                return False
             entry[1] += size
-            return sum(used for _, used in self._recent(client, time.monotonic())) <= self.max_bytes
+            return True
 
 
 class PageGuard:

@@ -54,3 +54,12 @@ hostile_markdown = st.one_of(
     st.sampled_from(CORPUS),
     st.lists(st.one_of(st.sampled_from(_PIECES), st.sampled_from(CORPUS)), max_size=40).map("".join),
 )
+
+
+def fuzz_documents(count: int, seed: int = 16) -> list[str]:
+    """``count`` documents mixing the pieces and the corpus at random (fixed seed: the browser test is repeatable)."""
+    import random
+
+    rng = random.Random(seed)
+    pool = _PIECES + CORPUS
+    return ["".join(rng.choice(pool) for _ in range(rng.randint(3, 40))) for _ in range(count)]
