@@ -44,7 +44,7 @@ FUZZED = fuzz_documents(40)
 HOSTILE_TEXT = "Here you go.\n\n" + "\n\n".join(CORPUS + FUZZED) + f"\n\n{END}"
 
 # What must not be in any message once it is shown (evaluated in the page).
-INSPECT_JS = """() => {
+INSPECT_JS = r"""() => {
   const messages = Array.from(document.querySelectorAll('#chat .md'));
   const inside = messages.flatMap(m => Array.from(m.querySelectorAll('*')));
   // KaTeX (the Chatbot's LaTeX renderer, untrusted mode) writes MathML and SVG glyphs for $$…$$: allowed there only.
