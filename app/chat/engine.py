@@ -5,7 +5,9 @@ quota, streams the backend (or the tool loop) into an :class:`~app.chat.history.
 ~20 times a second, and always ends it with a :class:`~app.chat.history.TurnEnd`:
 
 * ``timed_out`` — the request time limit passed (a watchdog cancels even a backend that never sends a token);
-* ``stopped`` — the session's cancel event was set (Stop), or the caller closed the stream (a tab or client left);
+* ``stopped`` — the session's cancel event was set (Stop), or the caller closed the stream (a tab or client left,
+  an API client's ``job.cancel()``). The backend is read on a pump thread (:mod:`app.chat.pump`) and the stream yields
+  at once and then at least every 0.2 s, so a close lands at once even before the first token or during a prefill;
 * ``failed`` — the backend raised; the reason is a short message, the details go to the server log;
 * ``cut_off`` — the backend's final usage record says ``finish_reason == "length"``;
 * ``empty`` — the model returned no answer text; ``answered`` otherwise.
@@ -25,6 +27,7 @@ from typing import Any
 from app.backends.base import BackendError, ChatBackend, Delta, SamplingParams
 from app.chat.attachments import InputError, approx_tokens
 from app.chat.history import Answer, ToolStep, TurnEnd, find_science
+from app.chat.pump import pumped
 from app.chat.sessions import SessionRegistry
 from app.chat.tools import ToolLoop
 from app.config import Limits
@@ -195,6 +198,10 @@ class ChatEngine:
         """Cancel every answer of ``session``; returns how many were running."""
         return self.sessions.stop(session)
 
+    def cancel_request(self, request: str) -> bool:
+        """Cancel the answer started with ``request=`` (or, when it has not started yet, make it start cancelled)."""
+        return self.sessions.cancel_request(request)
+
     def answer(
         self,
         messages: list[dict[str, Any]],
@@ -203,6 +210,7 @@ class ChatEngine:
         *,
         use_tools: bool = False,
         answer: Answer | None = None,
+        request: str | None = None,
     ) -> Iterator[Answer]:
         """Stream the answer to ``messages``; yields the same growing :class:`Answer`, the last time ended.
 
@@ -212,13 +220,14 @@ class ChatEngine:
             session: the browser or client session (Stop cancels all of a session's answers).
             use_tools: let the model call the chemistry tools (:class:`~app.chat.tools.ToolLoop`).
             answer: the object to grow (the page passes the one its history holds, so Stop's handler sees it).
+            request: an id for :meth:`cancel_request` (the page and /chat pass Gradio's event id).
 
         Raises:
             InputError: before anything streams, when the prompt budget or the session's quota is exceeded.
                 Backend failures are never raised: they end the answer as "failed".
         """
         check_prompt_budget(messages, self.limits)
-        cancel = self.sessions.start(session)
+        cancel = self.sessions.start(session, request)
         answer = answer if answer is not None else Answer()
         watchdog = _Watchdog(self.limits.request_timeout_s, cancel.set)
         watchdog.daemon = True
@@ -226,8 +235,11 @@ class ChatEngine:
         progress = _Progress(self.limits.request_timeout_s)
         ending: TurnEnd | None = None
         try:
-            for _ in self._follow(self._source(messages, params, cancel, use_tools), answer, cancel, progress):
-                yield answer
+            yield answer  # at once, before any work: from here on the caller can close this stream (Stop, job.cancel)
+            if not cancel.is_set():  # a cancel may have come first; then the backend is never asked
+                source = pumped(self._source(messages, params, cancel, use_tools), cancel)
+                for _ in self._follow(source, answer, cancel, progress):
+                    yield answer
             ending = _ending(answer, cancel, progress.timed_out or watchdog.fired, params)
         except Exception as error:  # noqa: BLE001 - the boundary: log it, keep the partial answer, say what happened
             ending = TurnEnd("failed", reason=failure_message(error))
@@ -249,17 +261,22 @@ class ChatEngine:
 
     @staticmethod
     def _follow(
-        source: Iterator[Delta | ToolStep], answer: Answer, cancel: threading.Event, progress: _Progress
+        source: Iterator[Delta | ToolStep | None], answer: Answer, cancel: threading.Event, progress: _Progress
     ) -> Iterator[None]:
-        """Apply the source's deltas to ``answer``; yields whenever the page should be updated."""
+        """Apply the source's deltas to ``answer``; yields whenever the page should be updated.
+
+        ``None`` items are the pump's heartbeats (the backend is silent): they are yielded too, so the caller gets
+        control back — and can close this stream — however long the backend takes to its first token.
+        """
         for item in source:
             now = time.monotonic()
-            _apply(answer, item, now, progress)
+            if item is not None:
+                _apply(answer, item, now, progress)
             if now > progress.deadline:
                 cancel.set()
                 progress.timed_out = True
                 break
             if cancel.is_set():
                 break
-            if progress.due(now):
+            if item is None or progress.due(now):
                 yield

@@ -253,6 +253,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
         for name in science_api.SCIENCE_ENDPOINTS:
             gr.api(api_errors(getattr(science_api, name)), api_name=name)
     demo.queue(max_size=limits.max_queue_size, default_concurrency_limit=limits.concurrency_limit)
+    demo.cancel_request = chat.engine.cancel_request  # launch() routes API cancels here (app.ui.page_guard)
     return demo
 
 
@@ -302,7 +303,8 @@ def launch(demo: gr.Blocks, config: AppConfig, *, mcp: bool = False, **kwargs: A
         app_kwargs["lifespan"] = science_tools_only(demo)
     window_s = config.limits.upload_retention_hours * 3600
     app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
-                                Middleware(PageGuard, limits=config.limits, window_s=window_s)]  # fmt: skip
+                                Middleware(PageGuard, limits=config.limits, window_s=window_s,
+                                           on_cancel=getattr(demo, "cancel_request", None))]  # fmt: skip
     kwargs["app_kwargs"] = app_kwargs
     app, local_url, share_url = demo.launch(
         server_name=config.host,

@@ -59,6 +59,13 @@ def session_of(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "anonymous"
 
 
+def event_of() -> str | None:
+    """Gradio's id of the event being handled (what a client's cancel names), inside a handler; else None."""
+    from gradio.context import LocalContext
+
+    return LocalContext.event_id.get(None)
+
+
 def _user_error(error: Exception) -> gr.Error:
     return gr.Error(str(error), print_exception=False)
 
@@ -148,7 +155,8 @@ class ChatHandlers:
         chosen = Settings(*settings)
         try:
             stream = self.engine.answer(history.to_messages(system_prompt), chosen.params(self.limits),
-                                        session_of(request), use_tools=bool(chosen.tools), answer=turn.answer)  # fmt: skip
+                                        session_of(request), use_tools=bool(chosen.tools), answer=turn.answer,
+                                        request=event_of())  # fmt: skip
             for _ in stream:
                 yield [*earlier, *render_turn(turn)], history
         except InputError as error:  # refused before anything streamed (budget, a busy session, a bad setting)
@@ -252,7 +260,8 @@ class ChatHandlers:
             params = settings.params(self.limits)
             prepared = prepare_user_turn(message, _paths(files), self.limits)
             messages = History([Turn(message, prepared.attachments)]).to_messages(system_prompt)
-            for answer in self.engine.answer(messages, params, session_of(request), use_tools=tools):
+            answers = self.engine.answer(messages, params, session_of(request), use_tools=tools, request=event_of())
+            for answer in answers:
                 if answer.end is not None and answer.end.state == "failed":
                     raise gr.Error(answer.end.reason or "the model failed while answering", print_exception=False)
                 yield answer.text_with_marker()

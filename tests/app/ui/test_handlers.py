@@ -86,7 +86,7 @@ def test_stop_marks_the_running_answer_stopped_and_unlocks_the_box():
     chat = _handlers(backend)
     _, history, _ = chat.add_turn({"text": "long", "files": []}, History())
     stream = chat.respond(_request(), history, "", *SAMPLING)
-    next(stream)
+    next(stream), next(stream)  # the first update comes at once, the second once the backend streams
     chatbot, history, box = chat.stop(history, _request())
     assert history.turns[0].answer.end == TurnEnd("stopped") and "<em>&#40;stopped&#41;</em>" in chatbot[-1]["content"]
     assert box.interactive is True
