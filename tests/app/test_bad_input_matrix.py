@@ -554,6 +554,8 @@ LIMIT_FLAGS = [
     "--max-images-per-message", "--max-tiles-per-image", "--max-videos-per-message", "--max-video-frames",
     "--max-video-seconds", "--max-text-chars", "--max-prompt-tokens", "--max-new-tokens", "--max-new-tokens-cap",
     "--max-queue-size", "--max-requests-per-session", "--concurrency-limit", "--request-timeout-s",
+    "--max-image-decode-mb", "--max-video-frame-pixels", "--upload-retention-hours", "--max-uploads-per-client",
+    "--max-upload-mb-per-client", "--max-request-body-mb", "--max-messages-per-request", "--request-read-timeout-s",
 ]  # fmt: skip
 
 
