@@ -12,21 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 import science_tools
+from app.chat.errors import text_argument
 
 
 __all__ = ["SCIENCE_ENDPOINTS", "check_sequence", "check_smiles", "render_molecule"]
 
 SCIENCE_ENDPOINTS = ("check_smiles", "check_sequence", "render_molecule")
 PICTURE_SIZES = range(50, 2001)  # pixels; science_tools allows up to 4000, a chat card never needs that much
-
-
-def _text(value: Any, name: str) -> str:
-    """API clients may send null for an empty box; any other non-string is refused naming the parameter."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be text (a string), got {value!r:.80} ({type(value).__name__})")
-    return value
 
 
 def check_smiles(smiles: str) -> dict:
@@ -42,7 +34,7 @@ def check_smiles(smiles: str) -> dict:
         lipinski_pass), "error" (the reason in words when invalid, for example an unclosed ring),
         "error_position" (0-based character index) and "warnings".
     """
-    return science_tools.check_smiles(_text(smiles, "smiles")).to_dict()
+    return science_tools.check_smiles(text_argument(smiles, "smiles")).to_dict()
 
 
 def check_sequence(sequence: str) -> dict:
@@ -59,7 +51,7 @@ def check_sequence(sequence: str) -> dict:
         composition), "error" (which characters at which 1-based positions are not allowed),
         "invalid_residues", "record_count" and "warnings".
     """
-    return science_tools.check_sequence(_text(sequence, "sequence")).to_dict()
+    return science_tools.check_sequence(text_argument(sequence, "sequence")).to_dict()
 
 
 def render_molecule(smiles: str, width: int = 320, height: int = 240) -> dict:
@@ -74,7 +66,7 @@ def render_molecule(smiles: str, width: int = 320, height: int = 240) -> dict:
         The molecule report of check_smiles plus "svg": the SVG markup, or null when the SMILES is invalid or the
         molecule was not drawn (a note in "warnings" says why, e.g. more heavy atoms than the drawing limit).
     """
-    report = science_tools.check_smiles(_text(smiles, "smiles"))
+    report = science_tools.check_smiles(text_argument(smiles, "smiles"))
     result = {**report.to_dict(), "svg": None}
     if not report.ok:
         return result

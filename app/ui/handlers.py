@@ -21,6 +21,7 @@ import gradio as gr
 from app.backends.base import SamplingParams
 from app.chat.attachments import InputError, check_turn_text, prepare_user_turn
 from app.chat.engine import ChatEngine, make_params
+from app.chat.errors import text_argument
 from app.chat.history import Answer, History, Turn, TurnEnd
 from app.chat.transcript import ConversationImportError, from_json, write_exports
 from app.config import Limits
@@ -97,15 +98,6 @@ def cache_folder(purpose: str) -> Path:
     from gradio.utils import get_upload_folder
 
     return Path(get_upload_folder()) / f"intern-s1-{purpose}-{uuid.uuid4().hex}"
-
-
-def _text_argument(name: str, value: Any) -> str:
-    """An API text argument: a string, or None for an empty one; anything else is refused naming ``name``."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InputError(f"{name} must be text (a string), got {value!r:.80} ({type(value).__name__})")
-    return value
 
 
 def _paths(files: list[Any] | None) -> list[str]:
@@ -256,7 +248,7 @@ class ChatHandlers:
         """
         settings = Settings(thinking, temperature, top_p, top_k, min_p, max_new_tokens, tools)
         try:
-            message, system_prompt = _text_argument("message", message), _text_argument("system_prompt", system_prompt)
+            message, system_prompt = text_argument(message, "message"), text_argument(system_prompt, "system_prompt")
             params = settings.params(self.limits)
             prepared = prepare_user_turn(message, _paths(files), self.limits)
             messages = History([Turn(message, prepared.attachments)]).to_messages(system_prompt)

@@ -145,28 +145,30 @@ def _image(token: Token) -> str:
     return f'<span class="model-image">{linked}{_shown_url(url) if url else ""}</span>'
 
 
+def _block_tag(token: Token) -> str | None:
+    """The tag an ``*_open`` / ``*_close`` block token stands for, or None (not allowed, or a tight list's <p>)."""
+    base = token.type.rsplit("_", 1)[0]
+    if base == "heading":
+        return token.tag if token.tag in _HEADINGS else None
+    return None if token.hidden else _TAGS.get(base)
+
+
 def _block_open(token: Token) -> str:
-    base = token.type[: -len("_open")]
-    if base == "heading" and token.tag in _HEADINGS:
-        return f"<{token.tag}>"
-    tag = _TAGS.get(base)
-    if tag is None or token.hidden:  # hidden: the paragraphs of a tight list
+    tag = _block_tag(token)
+    if tag is None:
         return ""
     start = str(token.attrs.get("start", ""))
-    if base == "ordered_list" and start.isdigit():
+    if tag == "ol" and start.isdigit():
         return f'<ol start="{int(start)}">'
     align = _ALIGN.fullmatch(str(token.attrs.get("style", "")))
-    if base in ("th", "td") and align:
+    if tag in ("th", "td") and align:
         return f'<{tag} style="text-align:{align.group(1)}">'
     return f"<{tag}>"
 
 
 def _block_close(token: Token) -> str:
-    base = token.type[: -len("_close")]
-    if base == "heading" and token.tag in _HEADINGS:
-        return f"</{token.tag}>"
-    tag = _TAGS.get(base)
-    return "" if tag is None or token.hidden else f"</{tag}>"
+    tag = _block_tag(token)
+    return f"</{tag}>" if tag else ""
 
 
 def _code_block(token: Token) -> str:
