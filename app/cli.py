@@ -35,6 +35,8 @@ def _add_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--attn-implementation", default=None, choices=["sdpa", "eager", "flash_attention_2"])
     group.add_argument("--trust-remote-code", action="store_true", help="allow the Hub repo's own modeling code")
     group.add_argument("--cache-dir", default=None, help="where the demo model is built (default ~/.cache/...)")
+    group.add_argument("--compile", action="store_true",
+                       help="decode with a static KV cache and a torch.compile'd decode step (compiled at start-up)")
 
 
 def _add_remote_flags(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +103,7 @@ def limits_from_args(args: argparse.Namespace) -> Limits:
 def model_options_from_args(args: argparse.Namespace) -> ModelOptions:
     return ModelOptions(model=args.model, device=args.device, dtype=args.dtype,
                         attn_implementation=args.attn_implementation, trust_remote_code=args.trust_remote_code,
-                        cache_dir=args.cache_dir)
+                        cache_dir=args.cache_dir, compile=args.compile)
 
 
 def parse_auth(pairs: Sequence[str], auth_file: str | None) -> tuple[tuple[str, str], ...]:

@@ -102,6 +102,7 @@ class ModelOptions:
     attn_implementation: str | None = None  # "sdpa", "eager", "flash_attention_2"
     trust_remote_code: bool = False
     cache_dir: str | None = None  # where the demo model is built and cached
+    compile: bool = False  # static KV cache + torch.compile of the decode step (compiled once, at load)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from the Hub instead (:data:`HUB_REPO`; Spaces have network):
 
 * language model: SmolLM2's Llama decoder, dequantised from GGUF by transformers (``gguf_file=``);
 * tokenizer: an ``InternS1Tokenizer`` over SmolLM2's byte-level BPE vocabulary plus small trained SentencePiece
-  SMILES / IUPAC / FASTA sub-vocabularies and the Intern-S1 special tokens (``intern_s1.tokenizer_files``);
+  SMILES / IUPAC / FASTA sub-vocabularies and the Intern-S1 special tokens (``app.synthetic_checkpoint``);
   the embedding rows of the new tokens start at the mean embedding, so answers stay coherent;
 * vision: a small *random* InternViT tower with the real 448-px / 14-px geometry, so images and video frames
   run through every stage of the real pipeline (the demo cannot really see).
@@ -43,8 +43,9 @@ Progress = Callable[[float, str], None]
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("INTERN_S1_STUDIO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
-                                                                    "intern-s1-studio")
+    base = os.environ.get("INTERN_S1_STUDIO_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "intern-s1-studio"
+    )
     return Path(base) / f"demo-{DEMO_VERSION}"
 
 
@@ -122,8 +123,7 @@ def build_demo_checkpoint(out_dir: Path, progress: Progress) -> float:
     import torch
     from transformers import AutoTokenizer, LlamaForCausalLM
 
-    from intern_s1.checkpoint_builder import write_processor_files
-    from intern_s1.tokenizer_files import write_tokenizer_files
+    from app.synthetic_checkpoint import write_processor_files, write_tokenizer_files
 
     started = time.monotonic()
     source, options = smollm2_source()
@@ -139,16 +139,21 @@ def build_demo_checkpoint(out_dir: Path, progress: Progress) -> float:
     progress(0.55, "writing the Intern-S1 tokenizer (SMILES / IUPAC / FASTA sub-vocabularies)")
     with tempfile.TemporaryDirectory() as base_dir:
         base_tokenizer.save_pretrained(base_dir)
-        write_tokenizer_files(out_dir, base_vocab_dir=base_dir, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                              model_max_length=lm.config.max_position_embeddings)
+        write_tokenizer_files(
+            out_dir,
+            base_vocab_dir=base_dir,
+            eos_token="<|im_end|>",
+            pad_token="<|endoftext|>",
+            model_max_length=lm.config.max_position_embeddings,
+        )
     progress(0.7, "assembling the Intern-S1 model (SmolLM2 decoder + small InternViT tower)")
     model = _assemble_model(lm, out_dir)
     progress(0.85, "saving safetensors")
     model.save_pretrained(out_dir)
     write_processor_files(out_dir, image_seq_length=model.config.image_seq_length)
     seconds = time.monotonic() - started
-    (out_dir / COMPLETE_MARKER).write_text(json.dumps({"version": DEMO_VERSION, "source": options.get("gguf_file", source),
-                                                        "build_seconds": round(seconds, 1)}) + "\n")
+    marker = {"version": DEMO_VERSION, "source": options.get("gguf_file", source), "build_seconds": round(seconds, 1)}
+    (out_dir / COMPLETE_MARKER).write_text(json.dumps(marker) + "\n")
     progress(1.0, f"demo model ready ({seconds:.0f} s)")
     return seconds
 
@@ -158,36 +163,41 @@ def _token_ids(tokenizer_dir: Path) -> dict[str, int]:
     return {entry["content"]: int(idx) for idx, entry in config["added_tokens_decoder"].items()}
 
 
+def _demo_config(lm_config, ids: dict[str, int], vocab_size: int):
+    """InternS1Config: SmolLM2's Llama decoder (new vocabulary size, untied head) + a small InternViT tower."""
+    from intern_s1.configuration_intern_s1 import InternS1Config, InternS1VisionConfig
+
+    vision_config = InternS1VisionConfig(
+        hidden_size=VISION_HIDDEN_SIZE,
+        num_hidden_layers=VISION_LAYERS,
+        num_attention_heads=4,
+        intermediate_size=VISION_HIDDEN_SIZE * 2,
+        attention_bias=False,  # random weights either way; as in every demo built so far (same DEMO_VERSION)
+    )
+    text_config = lm_config.to_dict()
+    text_config.update(
+        vocab_size=vocab_size,
+        tie_word_embeddings=False,  # Intern-S1 never ties; the head is copied from SmolLM2 (tied there)
+        bos_token_id=ids.get("<|im_start|>", lm_config.bos_token_id),
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids.get("<|endoftext|>", 0),
+    )
+    # Bookkeeping of the GGUF source (its quantisation entry would make the checkpoint look quantised).
+    for key in ("architectures", "dtype", "torch_dtype", "_name_or_path", "_model_name_or_path",
+                "transformers_version", "quantization_config", "unk_token_id"):  # fmt: skip
+        text_config.pop(key, None)
+    return InternS1Config(vision_config=vision_config, text_config=text_config, image_token_id=ids["<IMG_CONTEXT>"])
+
+
 def _assemble_model(lm, tokenizer_dir: Path):
     """An InternS1ForConditionalGeneration whose language model carries SmolLM2's weights."""
     import torch
 
-    from intern_s1.configuration_intern_s1 import make_tiny_config
     from intern_s1.modeling_intern_s1 import InternS1ForConditionalGeneration
 
     ids = _token_ids(tokenizer_dir)
     vocab_size = max(ids.values()) + 1
-    text = lm.config
-    text_overrides = {
-        key: getattr(text, key)
-        for key in ("intermediate_size", "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
-                    "rms_norm_eps", "hidden_act", "rope_parameters", "attention_bias", "mlp_bias", "head_dim")
-        if getattr(text, key, None) is not None
-    }
-    config = make_tiny_config(
-        "llama",
-        vocab_size=vocab_size,
-        image_token_id=ids["<IMG_CONTEXT>"],
-        vision_hidden_size=VISION_HIDDEN_SIZE,
-        vision_layers=VISION_LAYERS,
-        text_hidden_size=text.hidden_size,
-        text_layers=text.num_hidden_layers,
-        tie_word_embeddings=False,  # Intern-S1 never ties; the head is copied from SmolLM2 (tied there)
-        bos_token_id=ids.get("<|im_start|>", text.bos_token_id),
-        eos_token_id=ids["<|im_end|>"],
-        pad_token_id=ids.get("<|endoftext|>", 0),
-        **text_overrides,
-    )
+    config = _demo_config(lm.config, ids, vocab_size)
     torch.manual_seed(0)
     model = InternS1ForConditionalGeneration(config).eval()
     _copy_language_model(lm, model, vocab_size)

@@ -4,7 +4,7 @@
 * peer: the HF recipe — ``gr.ChatInterface`` whose function runs ``model.generate`` with a ``TextIteratorStreamer``
   on a thread, default concurrency (one request at a time);
 
-both on the same tiny Intern-S1 checkpoint (``intern_s1.checkpoint_builder``), greedy, thinking off, the same prompt.
+both on the same tiny Intern-S1 checkpoint (``tests/tiny_checkpoints.py``), greedy, thinking off, the same prompt.
 Rows: aggregate tokens/s (higher is better), client TTFT p50/p90 (lower is better) per N, and lost updates (an update
 that does not extend the previous one, or a final text that differs from a direct greedy run).
 
@@ -26,6 +26,7 @@ from _report import emit_row  # benchmarks/ is on sys.path when a script runs
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny_checkpoints (test scaffolding)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -33,7 +34,7 @@ PROMPT = "What is the chemical formula of water?"
 
 
 def _checkpoint() -> str:
-    from intern_s1.checkpoint_builder import build_tiny_checkpoint
+    from tiny_checkpoints import build_tiny_checkpoint
 
     folder = Path(tempfile.gettempdir()) / "intern-s1-bench-tiny"
     if not (folder / "config.json").exists():

@@ -2,7 +2,8 @@
 
 Peer: ``transformers.InternVLForConditionalGeneration`` built from the same config values with the same weights
 copied in (fp32; vision list renamed ``layers`` → ``layer``; ``tie_word_embeddings=False``). Both models are run
-in this process, alternately (A/B, B/A, ...), with eager and sdpa attention; each side is timed with the faster.
+in this process, alternately (A/B, B/A, ...), each with eager and with sdpa attention; every row reports each side
+at its own best implementation for that row's measurement (``attention`` names them).
 
 Workloads (greedy, every new token forced by ``min_new_tokens`` so both sides decode the same number):
 
@@ -10,9 +11,9 @@ Workloads (greedy, every new token forced by ``min_new_tokens`` so both sides de
 * ``small``: 8 layers, 512 hidden, untied 153,216 vocabulary (≈0.35 GB fp32) — memory-bandwidth bound.
 * ``moe`` (B3 shape): 4 layers, 512 hidden, 64 experts top-8, expert FFN 256, vocabulary 8,192.
 
-Each line: ``{"name", "ours", "peer", "unit", "ratio", "outputs_identical", ...}`` with ratio = ours / peer of
-the medians (> 1 is better for tok/s; < 1 is better for ms and MB). ``outputs_identical`` means identical greedy tokens and
-max |Δlogits| ≤ 1e-4. Run from the repository root: ``python benchmarks/bench_model.py [--quick] [--save]``.
+Each line: ``{"name", "ours", "peer", "unit", "better", "ratio", "outputs_identical", ...}``; ``better`` says which
+direction of the unit is better ("higher" for tok/s, "lower" for ms and MB) and ``ratio`` is oriented by it, so
+ratio > 1 always means ours is better. ``outputs_identical`` means identical greedy tokens and max |Δlogits| ≤ 1e-4. Run from the repository root: ``python benchmarks/bench_model.py [--quick] [--save]``.
 """
 
 import argparse
@@ -33,11 +34,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: make the repository's packages importable
     sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # tiny_checkpoints: test scaffolding, not part of the package
 
 import torch  # noqa: E402
+from _report import result_row  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
+from _timing import timed_generation  # noqa: E402
+from tiny_checkpoints import make_tiny_config  # noqa: E402
 from transformers import InternVLConfig, InternVLForConditionalGeneration, InternVLVisionConfig  # noqa: E402
 
-from intern_s1.configuration_intern_s1 import InternS1Config, make_tiny_config  # noqa: E402
+from intern_s1.configuration_intern_s1 import InternS1Config  # noqa: E402
 from intern_s1.modeling_intern_s1 import InternS1ForConditionalGeneration  # noqa: E402
 
 
@@ -135,15 +140,12 @@ def timed_generate(model, inputs: dict, new_tokens: int) -> tuple[float, torch.T
 
 
 def measure(model, inputs: dict, new_tokens: int) -> dict:
-    """Prefill time (1 new token), then decode rate from a full run: (n - 1) / (t_n - t_1)."""
-    prefill_seconds, _ = timed_generate(model, inputs, 1)
-    total_seconds, tokens = timed_generate(model, inputs, new_tokens)
-    batch = inputs["input_ids"].shape[0]
-    decode_seconds = max(total_seconds - prefill_seconds, 1e-9)
+    """Prefill tok/s and decode tok/s of one run (per-step clock, see benchmarks/_timing.py)."""
+    run = timed_generation(model, inputs, new_tokens)
     return {
-        "decode_tok_s": batch * (new_tokens - 1) / decode_seconds,
-        "prefill_tok_s": inputs["input_ids"].numel() / prefill_seconds,
-        "tokens": tokens,
+        "decode_tok_s": run["decode_tok_s"],
+        "prefill_tok_s": inputs["input_ids"].numel() / run["prefill_s"],
+        "tokens": run["tokens"],
     }
 
 
@@ -196,98 +198,86 @@ def vit_ms_per_tile(model, pixel_values: torch.Tensor, repetitions: int) -> floa
     return statistics.median(times) * 1e3 / pixel_values.shape[0]
 
 
-def faster_attention(model, inputs: dict) -> str:
-    rates = {}
-    for implementation in ("eager", "sdpa"):
-        set_attention(model, implementation)
-        measure(model, inputs, 2)  # warm-up
-        rates[implementation] = measure(model, inputs, 6)["decode_tok_s"]
-    return max(rates, key=rates.get)
-
-
 def max_logit_difference(ours, peer, inputs: dict) -> float:
     with torch.no_grad():
         return (ours(**inputs).logits - peer(**inputs).logits).abs().max().item()
 
 
+ATTENTION = ("eager", "sdpa")
+
+
+def best(runs: dict, side: str, key: str, higher_is_better: bool = True) -> tuple[str, float]:
+    """(attention implementation, median) of the best implementation of one side for one measurement."""
+    medians = {impl: statistics.median(run[key] for run in runs[side, impl]) for impl in ATTENTION}
+    choose = max if higher_is_better else min
+    impl = choose(medians, key=medians.get)
+    return impl, medians[impl]
+
+
 def run_workload(workload: Workload, repetitions: int) -> list[dict]:
-    ours, peer = build_pair(workload.config)
+    models = dict(zip(("ours", "peer"), build_pair(workload.config)))
     probe = make_inputs(workload, 1)
-    implementations = {"ours": faster_attention(ours, probe), "peer": faster_attention(peer, probe)}
-    set_attention(ours, implementations["ours"])
-    set_attention(peer, implementations["peer"])
-    logit_diff = max_logit_difference(ours, peer, probe)
-    parameters_mb = sum(p.numel() * p.element_size() for p in ours.parameters()) / 2**20
+    logit_diff = max_logit_difference(models["ours"], models["peer"], probe)
+    parameters_mb = sum(p.numel() * p.element_size() for p in models["ours"].parameters()) / 2**20
+    for model in models.values():  # warm-up of both implementations
+        for impl in ATTENTION:
+            set_attention(model, impl)
+            measure(model, probe, 2)
     rows = []
     for batch, new_tokens in workload.decode:
         inputs = make_inputs(workload, batch)
-        runs = {"ours": [], "peer": []}
+        runs = {(side, impl): [] for side in models for impl in ATTENTION}
         for repetition in range(repetitions):
             order = ("ours", "peer") if repetition % 2 == 0 else ("peer", "ours")
             for side in order:
-                runs[side].append(measure(ours if side == "ours" else peer, inputs, new_tokens))
-        identical = all(torch.equal(a["tokens"], b["tokens"]) for a, b in zip(runs["ours"], runs["peer"]))
-        ratios = [a["decode_tok_s"] / b["decode_tok_s"] for a, b in zip(runs["ours"], runs["peer"])]  # per A/B pair
-
-        def median(side: str, key: str, runs=runs) -> float:
-            return statistics.median(run[key] for run in runs[side])
-
+                for impl in ATTENTION:
+                    set_attention(models[side], impl)
+                    runs[side, impl].append(measure(models[side], inputs, new_tokens))
+        reference = runs["peer", ATTENTION[0]][0]["tokens"]
+        identical = all(torch.equal(run["tokens"], reference) for side_runs in runs.values() for run in side_runs)
         common = {
-            "outputs_identical": identical and logit_diff <= 1e-4,
+            "identical": identical and logit_diff <= 1e-4,
             "max_abs_logits_diff": logit_diff,
-            "attention": implementations,
             "repetitions": repetitions,
             "weights_mb": round(parameters_mb, 1),
         }
-        rows.append(
-            {
-                "name": f"model_decode_{workload.name}_bs{batch}",
-                "ours": round(median("ours", "decode_tok_s"), 2),
-                "peer": round(median("peer", "decode_tok_s"), 2),
-                "unit": "tok/s",
-                "ratio": round(median("ours", "decode_tok_s") / median("peer", "decode_tok_s"), 3),
-                "pair_ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
-                "new_tokens": new_tokens,
-                "prompt_tokens": workload.prompt_tokens,
-                **common,
-            }
+        (ours_impl, ours_rate), (peer_impl, peer_rate) = (
+            best(runs, "ours", "decode_tok_s"),
+            best(runs, "peer", "decode_tok_s"),
         )
+        rows.append(
+            result_row(f"model_decode_{workload.name}_bs{batch}", ours_rate, peer_rate, "tok/s", **common,
+                       attention={"ours": ours_impl, "peer": peer_impl}, new_tokens=new_tokens,
+                       prompt_tokens=workload.prompt_tokens)
+        )  # fmt: skip
         if batch == 1:
-            rows.append(
-                {
-                    "name": f"model_prefill_{workload.name}",
-                    "ours": round(median("ours", "prefill_tok_s"), 1),
-                    "peer": round(median("peer", "prefill_tok_s"), 1),
-                    "unit": "tok/s",
-                    "ratio": round(median("ours", "prefill_tok_s") / median("peer", "prefill_tok_s"), 3),
-                    **common,
-                }
+            (ours_impl, ours_rate), (peer_impl, peer_rate) = (
+                best(runs, "ours", "prefill_tok_s"),
+                best(runs, "peer", "prefill_tok_s"),
             )
-            ours_mb, peer_mb = (peak_rss_mb(model, workload, batch, new_tokens) for model in (ours, peer))
             rows.append(
-                {
-                    "name": f"model_peak_rss_{workload.name}",
-                    "ours": round(ours_mb, 1),
-                    "peer": round(peer_mb, 1),
-                    "unit": "MB peak RSS growth (fresh process, after imports: load + generate)",
-                    "ratio": round(ours_mb / peer_mb, 3),
-                    **common,
-                }
-            )
+                result_row(f"model_prefill_{workload.name}", ours_rate, peer_rate, "tok/s", **common,
+                           attention={"ours": ours_impl, "peer": peer_impl})
+            )  # fmt: skip
+            ours_mb, peer_mb = (peak_rss_mb(models[side], workload, batch, new_tokens) for side in ("ours", "peer"))
+            rows.append(
+                result_row(f"model_peak_rss_{workload.name}", ours_mb, peer_mb,
+                           "MB peak RSS growth (fresh process, after imports: load + generate)", **common,
+                           higher_is_better=False, attention={"ours": "sdpa", "peer": "sdpa"})
+            )  # fmt: skip
     if workload.with_image:
         pixels = make_inputs(workload, 1)["pixel_values"]
-        ours_ms, peer_ms = vit_ms_per_tile(ours, pixels, repetitions), vit_ms_per_tile(peer, pixels, repetitions)
+        timings = {}
+        for side, model in models.items():
+            for impl in ATTENTION:
+                set_attention(model, impl)
+                timings[side, impl] = vit_ms_per_tile(model, pixels, repetitions)
+        ours_impl = min(ATTENTION, key=lambda impl: timings["ours", impl])
+        peer_impl = min(ATTENTION, key=lambda impl: timings["peer", impl])
         rows.append(
-            {
-                "name": f"model_vit_{workload.name}",
-                "ours": round(ours_ms, 2),
-                "peer": round(peer_ms, 2),
-                "unit": "ms/tile",
-                "ratio": round(ours_ms / peer_ms, 3),
-                "outputs_identical": logit_diff <= 1e-4,
-                "attention": implementations,
-            }
-        )
+            result_row(f"model_vit_{workload.name}", timings["ours", ours_impl], timings["peer", peer_impl], "ms/tile",
+                       logit_diff <= 1e-4, higher_is_better=False, attention={"ours": ours_impl, "peer": peer_impl})
+        )  # fmt: skip
     return rows
 
 

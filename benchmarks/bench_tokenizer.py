@@ -64,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     from tokenizer_oracle import OracleTokenizer, mixed_corpus
     from tokenizers import Tokenizer
 
-    import intern_s1.tokenization_intern_s1 as tokenization
+    import intern_s1.span_detection as span_detection
+    from app.synthetic_checkpoint import qwen3_base_vocab_dir, write_tokenizer_files
     from intern_s1.tokenization_intern_s1 import InternS1Tokenizer
-    from intern_s1.tokenizer_files import qwen3_base_vocab_dir, write_tokenizer_files
 
     all_identical = True
     with tempfile.TemporaryDirectory(prefix="bench_tokenizer_") as tmp:
@@ -82,14 +82,22 @@ def main(argv: list[str] | None = None) -> int:
         emit_row("B1_load_seconds", ours_load, oracle_load, "s", True, higher_is_better=False, peer_name="oracle")
 
         # --- mixed corpus, cold: fresh instances, empty RDKit verdict cache --------------------------------------
-        tokenization._rdkit_parses_cached.cache_clear()
+        span_detection._rdkit_parses_cached.cache_clear()
         ours_ids, ours_cold = _timed(lambda: [ours.encode(d) for d in docs])
         oracle_ids, oracle_cold = _timed(lambda: [oracle.encode(d) for d in docs])
         identical = ours_ids == oracle_ids
         all_identical &= identical
-        emit_row("B1_mixed_cold_mchar_s", chars / ours_cold / 1e6, chars / oracle_cold / 1e6, "Mchar/s", identical,
-              peer_name="oracle", chars=chars, docs=len(docs),
-              mismatched_docs=sum(a != b for a, b in zip(ours_ids, oracle_ids)))
+        emit_row(
+            "B1_mixed_cold_mchar_s",
+            chars / ours_cold / 1e6,
+            chars / oracle_cold / 1e6,
+            "Mchar/s",
+            identical,
+            peer_name="oracle",
+            chars=chars,
+            docs=len(docs),
+            mismatched_docs=sum(a != b for a, b in zip(ours_ids, oracle_ids)),
+        )
 
         # --- mixed corpus, warm: alternating passes, median -----------------------------------------------------
         ours_times, oracle_times, warm_identical = [], [], True
@@ -101,16 +109,29 @@ def main(argv: list[str] | None = None) -> int:
             oracle_times.append(seconds)
             warm_identical &= again == oracle_ids
         all_identical &= warm_identical
-        emit_row("B1_mixed_warm_mchar_s", chars / statistics.median(ours_times) / 1e6,
-              chars / statistics.median(oracle_times) / 1e6, "Mchar/s", warm_identical, peer_name="oracle",
-              chars=chars, repetitions=3)
+        emit_row(
+            "B1_mixed_warm_mchar_s",
+            chars / statistics.median(ours_times) / 1e6,
+            chars / statistics.median(oracle_times) / 1e6,
+            "Mchar/s",
+            warm_identical,
+            peer_name="oracle",
+            chars=chars,
+            repetitions=3,
+        )
 
         # --- batch call through __call__ -------------------------------------------------------------------------
         batch, seconds = _timed(lambda: ours(docs)["input_ids"])
         batch_identical = batch == oracle_ids
         all_identical &= batch_identical
-        emit_row("B1_mixed_batch_call_mchar_s", chars / seconds / 1e6, chars / statistics.median(oracle_times) / 1e6,
-              "Mchar/s", batch_identical, peer_name="oracle (warm, per document)")
+        emit_row(
+            "B1_mixed_batch_call_mchar_s",
+            chars / seconds / 1e6,
+            chars / statistics.median(oracle_times) / 1e6,
+            "Mchar/s",
+            batch_identical,
+            peer_name="oracle (warm, per document)",
+        )
 
         # --- decoding (after one warm-up call each: our id -> bytes table is built on first use) -------------
         ours.decode(ours_ids[0])
@@ -119,8 +140,14 @@ def main(argv: list[str] | None = None) -> int:
         oracle_decoded, oracle_dec = _timed(lambda: [oracle.decode(ids) for ids in oracle_ids])
         decode_identical = decoded == oracle_decoded
         all_identical &= decode_identical
-        emit_row("B1_decode_mchar_s", chars / ours_dec / 1e6, chars / oracle_dec / 1e6, "Mchar/s",
-              decode_identical, peer_name="oracle")
+        emit_row(
+            "B1_decode_mchar_s",
+            chars / ours_dec / 1e6,
+            chars / oracle_dec / 1e6,
+            "Mchar/s",
+            decode_identical,
+            peer_name="oracle",
+        )
 
         # --- prose only vs raw Rust tokenizers on the Qwen3 tokenizer.json --------------------------------------
         raw = Tokenizer.from_file(str(qwen3_base_vocab_dir() / "tokenizer.json"))
@@ -135,9 +162,16 @@ def main(argv: list[str] | None = None) -> int:
             _, seconds = _timed(lambda: [raw.encode(d, add_special_tokens=False).ids for d in prose])
             raw_times.append(seconds)
         all_identical &= prose_identical
-        emit_row("B1_prose_vs_rust_mchar_s", prose_chars / statistics.median(ours_times) / 1e6,
-              prose_chars / statistics.median(raw_times) / 1e6, "Mchar/s", prose_identical,
-              peer_name="tokenizers (Qwen3 tokenizer.json)", chars=prose_chars, repetitions=5)
+        emit_row(
+            "B1_prose_vs_rust_mchar_s",
+            prose_chars / statistics.median(ours_times) / 1e6,
+            prose_chars / statistics.median(raw_times) / 1e6,
+            "Mchar/s",
+            prose_identical,
+            peer_name="tokenizers (Qwen3 tokenizer.json)",
+            chars=prose_chars,
+            repetitions=5,
+        )
     return 0 if all_identical else 1
 
 

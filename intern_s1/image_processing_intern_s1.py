@@ -1,20 +1,18 @@
-"""Image processors for Intern-S1: GotOcr2 dynamic tiling plus safe input handling and a faster tiling path.
+"""Image processors for Intern-S1: transformers' GotOcr2 processors, with the input handling they lack.
 
-The tiling algorithm (448 px tiles, up to 12 + a thumbnail, grid choice and tie rule) is transformers'
-GotOcr2 one and is reused as is (``get_optimal_tiled_canvas``). What we add:
+The tiling (448 px tiles, up to ``max_patches`` + a thumbnail, grid choice and tie rule, spec §5.1), resizing and
+normalisation are transformers' GotOcr2 processors, inherited unchanged; so is ``get_number_of_image_patches``, the
+exact tile count of an image size, which the app uses for its prompt budget. What we add:
 
 * input hygiene: EXIF orientation, RGBA/LA/P-with-transparency composited on white (as transformers does),
   CMYK/L/1/P converted, 16-bit and 32-bit greyscale scaled to 8 bit (transformers would saturate them);
 * a decompression-bomb guard (``max_image_pixels``) checked from the file header, before decoding;
 * clear errors (:class:`InternS1MediaError`) for missing, unreachable, truncated or corrupt images;
-* a faster tiling path with the same output as the GotOcr2 processor of the same backend (max |Δ| ≤ 1e-5):
-  one resize of the whole image to the grid, tiles cut as views, one fused rescale+normalise into a
-  preallocated float32 buffer, and several images processed by a small thread pool (PIL and torch release
-  the GIL while resizing).
+* the Intern-S1 defaults of the real ``preprocessor_config.json`` (448 px, ImageNet mean/std).
 
-Two backends mirror transformers v5: :class:`InternS1ImageProcessor` (torchvision, matches
-``GotOcr2ImageProcessor``, which is what the real checkpoints' ``GotOcr2ImageProcessorFast`` maps to) and
-:class:`InternS1ImageProcessorPil` (PIL/NumPy, matches ``GotOcr2ImageProcessorPil``).
+Two backends mirror transformers v5: :class:`InternS1ImageProcessor` (torchvision, ``GotOcr2ImageProcessor``, which
+is what the real checkpoints' ``GotOcr2ImageProcessorFast`` maps to) and :class:`InternS1ImageProcessorPil`
+(PIL/NumPy, ``GotOcr2ImageProcessorPil``).
 """
 
 from __future__ import annotations
@@ -25,22 +23,18 @@ import io
 import logging
 import os
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import numpy as np
 import PIL.Image
 import PIL.ImageOps
-from transformers.image_processing_utils import BatchFeature
-from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, SizeDict
+from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import (
     GotOcr2ImageProcessorKwargs,
     GotOcr2ImageProcessorPil,
     get_optimal_tiled_canvas,
 )
-from transformers.processing_utils import Unpack
 
 
 logger = logging.getLogger(__name__)
@@ -61,12 +55,9 @@ class InternS1ImageProcessorKwargs(GotOcr2ImageProcessorKwargs, total=False):
     r"""
     max_image_pixels (`int`, *optional*, defaults to `self.max_image_pixels`):
         Largest accepted width × height; larger inputs raise `InternS1MediaError` before being decoded.
-    num_workers (`int`, *optional*, defaults to `self.num_workers`):
-        Threads used to tile several images at once (`None`: up to 2, bounded by the CPU count).
     """
 
     max_image_pixels: int
-    num_workers: int
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -174,24 +165,19 @@ def _check_array_pixels(image: Any, max_pixels: int | None) -> None:
 
 
 class _InternS1InputsMixin:
-    """Input handling shared by both backends: our loader for strings, our conversion for PIL images."""
+    """Shared by both backends: the Intern-S1 defaults, our loader for strings, our conversion for PIL images."""
 
+    valid_kwargs = InternS1ImageProcessorKwargs
+    model_input_names = ["pixel_values"]
+    image_mean = IMAGENET_DEFAULT_MEAN
+    image_std = IMAGENET_DEFAULT_STD
+    size = {"height": 448, "width": 448}
+    crop_to_patches = False  # as in the real preprocessor_config.json; the processor turns it on
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
-    num_workers: int | None = None
-
-    def _workers(self, num_workers: int | None = None) -> int:
-        workers = num_workers if num_workers is not None else self.num_workers
-        return workers if workers is not None else min(2, os.cpu_count() or 1)
 
     def fetch_images(self, image_url_or_urls):
         if isinstance(image_url_or_urls, (list, tuple)):
-            items = list(image_url_or_urls)
-            workers = self._workers()
-            if workers > 1 and len(items) > 1 and all(isinstance(item, str) for item in items):
-                # Decoding (PIL) releases the GIL: load several files at once.
-                with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-                    return list(pool.map(lambda item: load_image(item, self.max_image_pixels), items))
-            return [self.fetch_images(item) for item in items]
+            return [self.fetch_images(item) for item in image_url_or_urls]
         if isinstance(image_url_or_urls, str):
             return load_image(image_url_or_urls, self.max_image_pixels)
         return image_url_or_urls
@@ -203,154 +189,19 @@ class _InternS1InputsMixin:
             _check_array_pixels(image, self.max_image_pixels)
         return super().process_image(image, *args, **kwargs)
 
-    def _tile_all(
-        self,
-        images: Sequence,
-        size: SizeDict,
-        crop: bool,
-        min_patches: int,
-        max_patches: int,
-        num_workers: int | None,
-        new_buffer: Callable[[int], Any],
-        tile_into: Callable[[Any, int, int, Any], None],
-    ) -> tuple[Any, list[int]]:
-        """Plan every image's grid, allocate one output buffer, fill each image's slice (threaded)."""
-        grids = [_grid(*image.shape[-2:], size, min_patches, max_patches) if crop else (1, 1) for image in images]
-        counts = [columns * rows + (1 if columns * rows > 1 else 0) for columns, rows in grids]
-        out = new_buffer(sum(counts))
-        ends = np.cumsum(counts).tolist()
-        jobs = [
-            (image, columns, rows, out[end - count : end])
-            for image, (columns, rows), count, end in zip(images, grids, counts, ends)
-        ]
-        workers = self._workers(num_workers)
-        if workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                tile_into(*job)
-        else:
-            with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-                list(pool.map(lambda job: tile_into(*job), jobs))
-        return out, counts
-
 
 def get_tile_grid(
     height: int, width: int, tile_size: tuple[int, int] = (448, 448), min_patches: int = 1, max_patches: int = 12
 ) -> tuple[int, int]:
-    """(columns, rows) of the dynamic-tiling grid for an image — transformers' GotOcr2 choice, reused (spec §5.1)."""
+    """(columns, rows) of the dynamic-tiling grid for an image — transformers' GotOcr2 choice (spec §5.1)."""
     return get_optimal_tiled_canvas((height, width), tuple(tile_size), min_patches, max_patches)
 
 
-def _grid(height: int, width: int, size: SizeDict, min_patches: int, max_patches: int) -> tuple[int, int]:
-    return get_tile_grid(int(height), int(width), (size.height, size.width), min_patches, max_patches)
-
-
-def _fused_scale_and_bias(
-    rescale_factor: float, do_rescale: bool, do_normalize: bool, mean: Sequence[float], std: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel (scale, bias) so that ``x * scale + bias`` == normalise(rescale(x))."""
-    factor = rescale_factor if do_rescale else 1.0
-    if do_normalize:  # mean/std may be scalars or per-channel sequences
-        std_array = np.broadcast_to(np.asarray(std, dtype=np.float64), (3,))
-        scale = factor / std_array
-        bias = -np.broadcast_to(np.asarray(mean, dtype=np.float64), (3,)) / std_array
-    else:
-        scale = np.full(3, factor)
-        bias = np.zeros(3)
-    return scale.astype(np.float32), bias.astype(np.float32)
-
-
-# --------------------------------------------------------------------------------------------------------
-# PIL backend
-# --------------------------------------------------------------------------------------------------------
-
-
 class InternS1ImageProcessorPil(_InternS1InputsMixin, GotOcr2ImageProcessorPil):
-    """PIL/NumPy Intern-S1 image processor: same output as `GotOcr2ImageProcessorPil`, faster, safer inputs."""
+    """PIL/NumPy Intern-S1 image processor: `GotOcr2ImageProcessorPil` with safe inputs and Intern-S1 defaults."""
 
-    valid_kwargs = InternS1ImageProcessorKwargs
-    model_input_names = ["pixel_values"]
-    image_mean = IMAGENET_DEFAULT_MEAN
-    image_std = IMAGENET_DEFAULT_STD
-    size = {"height": 448, "width": 448}
-    crop_to_patches = False  # as in the real preprocessor_config.json; the processor turns it on
-
-    def __init__(self, **kwargs: Unpack[InternS1ImageProcessorKwargs]):
-        super().__init__(**kwargs)
-
-    def _can_use_fast_path(self, images: list, do_resize: bool, size: SizeDict) -> bool:
-        return (
-            do_resize
-            and size.height is not None
-            and size.width is not None
-            and all(image.dtype == np.uint8 and image.ndim == 3 and image.shape[0] == 3 for image in images)
-        )
-
-    @staticmethod
-    def _tile_into(image: np.ndarray, columns: int, rows: int, out: np.ndarray, size, resample, scale, bias) -> None:
-        """One CHW uint8 image → ``out`` [tiles, 3, H, W] float32 (grid tiles row-major, then the thumbnail)."""
-        pil_image = PIL.Image.fromarray(np.ascontiguousarray(image.transpose(1, 2, 0)))
-        grid = np.asarray(pil_image.resize((columns * size.width, rows * size.height), resample=resample))
-        # [rows*H, cols*W, 3] -> [rows, H, cols, W, 3] -> [rows, cols, 3, H, W]
-        tiles = grid.reshape(rows, size.height, columns, size.width, 3).transpose(0, 2, 4, 1, 3)
-        num_tiles = rows * columns
-        channel_scale = scale[:, None, None]
-        np.multiply(tiles.reshape(num_tiles, 3, size.height, size.width), channel_scale, out=out[:num_tiles])
-        if len(out) > num_tiles:
-            thumbnail = np.asarray(pil_image.resize((size.width, size.height), resample=resample)).transpose(2, 0, 1)
-            np.multiply(thumbnail, channel_scale, out=out[-1])
-        out += bias[None, :, None, None]
-
-    def _preprocess(
-        self,
-        images: list[np.ndarray],
-        do_resize: bool,
-        size: SizeDict,
-        resample,
-        do_rescale: bool,
-        rescale_factor: float,
-        do_normalize: bool,
-        image_mean,
-        image_std,
-        return_tensors,
-        crop_to_patches: bool = False,
-        min_patches: int = 1,
-        max_patches: int = 12,
-        num_workers: int | None = None,
-        **kwargs,
-    ) -> BatchFeature:
-        if not self._can_use_fast_path(images, do_resize, size):
-            return super()._preprocess(
-                images, do_resize, size, resample, do_rescale, rescale_factor, do_normalize, image_mean, image_std,
-                return_tensors, crop_to_patches=crop_to_patches, min_patches=min_patches, max_patches=max_patches,
-                **kwargs,
-            )  # fmt: skip
-        scale, bias = _fused_scale_and_bias(rescale_factor, do_rescale, do_normalize, image_mean, image_std)
-        crop = crop_to_patches and max_patches > 1
-
-        def tile_into(image: np.ndarray, columns: int, rows: int, out: np.ndarray) -> None:
-            self._tile_into(image, columns, rows, out, size, resample, scale, bias)
-
-        def new_buffer(count: int) -> np.ndarray:
-            return np.empty((count, 3, size.height, size.width), dtype=np.float32)
-
-        pixel_values, num_patches = self._tile_all(
-            images, size, crop, min_patches, max_patches, num_workers, new_buffer, tile_into
-        )
-        if not return_tensors:
-            pixel_values = list(pixel_values)
-        return BatchFeature(
-            data={"pixel_values": pixel_values, "num_patches": num_patches}, tensor_type=return_tensors
-        )
-
-
-# --------------------------------------------------------------------------------------------------------
-# torchvision backend
-# --------------------------------------------------------------------------------------------------------
 
 try:
-    import torch
-    from torchvision.transforms.v2 import functional as tvF
-    from transformers.image_utils import pil_torch_interpolation_mapping
     from transformers.models.got_ocr2.image_processing_got_ocr2 import GotOcr2ImageProcessor
 
     _HAS_TORCHVISION = True
@@ -361,88 +212,7 @@ except ImportError:  # torchvision missing or not importable beside this torch: 
 if _HAS_TORCHVISION:
 
     class InternS1ImageProcessor(_InternS1InputsMixin, GotOcr2ImageProcessor):
-        """Torchvision Intern-S1 image processor: same output as `GotOcr2ImageProcessor`, faster, safer inputs."""
-
-        valid_kwargs = InternS1ImageProcessorKwargs
-        model_input_names = ["pixel_values"]
-        image_mean = IMAGENET_DEFAULT_MEAN
-        image_std = IMAGENET_DEFAULT_STD
-        size = {"height": 448, "width": 448}
-        crop_to_patches = False  # as in the real preprocessor_config.json; the processor turns it on
-
-        def __init__(self, **kwargs: Unpack[InternS1ImageProcessorKwargs]):
-            super().__init__(**kwargs)
-
-        @staticmethod
-        def _tile_into(image, columns: int, rows: int, out, size, interpolation, scale, bias) -> None:
-            """One CHW uint8 tensor → ``out`` [tiles, 3, H, W] float32 (grid tiles row-major, then the thumbnail)."""
-            grid = tvF.resize(
-                image, [rows * size.height, columns * size.width], interpolation=interpolation, antialias=True
-            )
-            # [3, rows*H, cols*W] -> [3, rows, H, cols, W] -> [rows, cols, 3, H, W]
-            tiles = grid.view(3, rows, size.height, columns, size.width).permute(1, 3, 0, 2, 4)
-            num_tiles = rows * columns
-            out[:num_tiles].view(rows, columns, 3, size.height, size.width).copy_(tiles)
-            if len(out) > num_tiles:
-                out[-1].copy_(
-                    tvF.resize(image, [size.height, size.width], interpolation=interpolation, antialias=True)
-                )
-            out.mul_(scale.view(1, 3, 1, 1)).add_(bias.view(1, 3, 1, 1))
-
-        def _preprocess(
-            self,
-            images: list[torch.Tensor],
-            do_resize: bool,
-            size: SizeDict,
-            resample,
-            do_rescale: bool,
-            rescale_factor: float,
-            do_normalize: bool,
-            image_mean,
-            image_std,
-            disable_grouping: bool | None,
-            return_tensors,
-            crop_to_patches: bool = False,
-            min_patches: int = 1,
-            max_patches: int = 12,
-            num_workers: int | None = None,
-            **kwargs,
-        ) -> BatchFeature:
-            fast = do_resize and all(
-                image.dtype == torch.uint8 and image.ndim == 3 and image.shape[0] == 3 and image.device.type == "cpu"
-                for image in images
-            )
-            if not fast:
-                return super()._preprocess(
-                    images, do_resize, size, resample, do_rescale, rescale_factor, do_normalize, image_mean,
-                    image_std, disable_grouping, return_tensors, crop_to_patches=crop_to_patches,
-                    min_patches=min_patches, max_patches=max_patches, **kwargs,
-                )  # fmt: skip
-            interpolation = (
-                pil_torch_interpolation_mapping[resample]
-                if not isinstance(resample, tvF.InterpolationMode)
-                else resample
-            )
-            scale, bias = (
-                torch.from_numpy(v)
-                for v in _fused_scale_and_bias(rescale_factor, do_rescale, do_normalize, image_mean, image_std)
-            )
-            crop = crop_to_patches and max_patches > 1
-
-            def tile_into(image: torch.Tensor, columns: int, rows: int, out: torch.Tensor) -> None:
-                self._tile_into(image, columns, rows, out, size, interpolation, scale, bias)
-
-            def new_buffer(count: int) -> torch.Tensor:
-                return torch.empty((count, 3, size.height, size.width), dtype=torch.float32)
-
-            pixel_values, num_patches = self._tile_all(
-                images, size, crop, min_patches, max_patches, num_workers, new_buffer, tile_into
-            )
-            if not return_tensors:
-                pixel_values = list(pixel_values)
-            return BatchFeature(
-                data={"pixel_values": pixel_values, "num_patches": num_patches}, tensor_type=return_tensors
-            )
+        """Torchvision Intern-S1 image processor: `GotOcr2ImageProcessor` with safe inputs and Intern-S1 defaults."""
 
     __all__ = [
         "InternS1ImageProcessor",

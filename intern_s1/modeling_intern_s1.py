@@ -1,10 +1,18 @@
 """Intern-S1 / Intern-S1-mini models: InternViT vision tower, pixel-shuffle projector and a Qwen3 / Qwen3-MoE decoder.
 
-Built by subclassing transformers' InternVL classes wherever the architecture is the same (attention, MLP,
-embeddings, projector); the language model is whatever `AutoModel.from_config(text_config)` builds (Qwen3Model,
-Qwen3MoeModel, LlamaModel, ...), not a re-implementation. What differs from InternVL is marked "Differs from
-InternVL" where it happens: drop-path in the vision layers, the `layers` list name, input checks, the pixel-shuffle
-written out with its channel order, and MoE router logits with the auxiliary loss.
+Read side by side with transformers' InternVL folder: the vision attention, MLP and norms *are* InternVL's modules
+(identical computation), the layer, embeddings and projector subclass InternVL's and call their constructors; the
+model classes derive from `InternS1PreTrainedModel` only and build their own parts. The language model is whatever
+`AutoModel.from_config(text_config)` builds (Qwen3Model, Qwen3MoeModel, LlamaModel, ...), not a re-implementation.
+What differs from InternVL is marked "Differs from InternVL" where it happens: drop-path in the vision layers, the
+`layers` list name, input checks, the pixel-shuffle written out with its channel order, and MoE router logits with the
+auxiliary loss.
+
+Generation: `InternS1ForConditionalGeneration` is a `GenerationMixin`; the vision tower runs once, on the prefill step,
+and every decode step is a plain decoder step with static shapes, so `cache_implementation="static"` and
+`torch.compile` of the decode step work (`_can_compile_fullgraph = True`, as for InternVL).
+
+One file for the whole model, as in a transformers model folder (hence ~500 lines).
 """
 
 import logging
@@ -12,55 +20,30 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import AutoModel
+from transformers import AutoModel, GenerationMixin
 from transformers.cache_utils import Cache
-from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.modeling_utils import slice_logits_to_keep
 from transformers.models.internvl.modeling_internvl import (
-    NORM2FN,
     InternVLCausalLMOutputWithPast,
-    InternVLForConditionalGeneration,
-    InternVLModel,
     InternVLModelOutputWithPast,
     InternVLMultiModalProjector,
     InternVLPreTrainedModel,
     InternVLVisionAttention,
     InternVLVisionEmbeddings,
     InternVLVisionLayer,
-    InternVLVisionMLP,
     InternVLVisionModelOutputWithPooling,
     InternVLVisionPreTrainedModel,
-    InternVLVisionRMSNorm,
 )
 from transformers.models.qwen3_moe.modeling_qwen3_moe import load_balancing_loss_func
 from transformers.utils.generic import can_return_tuple, merge_with_config_defaults
+from transformers.utils.import_utils import torch_compilable_check
 from transformers.utils.output_capturing import capture_outputs
 
 from intern_s1.configuration_intern_s1 import InternS1Config, InternS1VisionConfig
 
 
 logger = logging.getLogger(__name__)
-
-
-class InternS1VisionRMSNorm(InternVLVisionRMSNorm):
-    """RMSNorm computed in fp32, cast back to the input dtype, then scaled by the weight."""
-
-
-class InternS1VisionAttention(InternVLVisionAttention):
-    """Non-causal attention with separate q/k/v projections and an optional full-width RMSNorm on q and k."""
-
-    def __init__(self, config: InternS1VisionConfig) -> None:
-        super().__init__(config)
-        if config.use_qk_norm:
-            # Same computation as InternVL's; our class name in the module tree. The eps is the class default
-            # 1e-6, not layer_norm_eps, as in the reference.
-            self.q_norm = InternS1VisionRMSNorm(self.embed_dim)
-            self.k_norm = InternS1VisionRMSNorm(self.embed_dim)
-
-
-class InternS1VisionMLP(InternVLVisionMLP):
-    """fc1 → activation → fc2, both biased."""
 
 
 class InternS1VisionEmbeddings(InternVLVisionEmbeddings):
@@ -108,23 +91,11 @@ class InternS1VisionDropPath(nn.Module):
 
 
 class InternS1VisionLayer(InternVLVisionLayer):
-    """Pre-norm ViT block with layer scale (lambda_1, lambda_2) and drop-path on both residual branches."""
+    """InternVL's pre-norm ViT block with layer scale (lambda_1, lambda_2), plus drop-path on both residual branches."""
 
     def __init__(self, config: InternS1VisionConfig, drop_path_rate: float = 0.0) -> None:
-        # Differs from InternVL: built here (not by InternVLVisionLayer.__init__) so that the sub-modules are the
-        # InternS1 classes, and with a drop-path per layer.
-        GradientCheckpointingLayer.__init__(self)
-        self.chunk_size_feed_forward = config.chunk_size_feed_forward
-        self.seq_len_dim = 1
-        self.attention = InternS1VisionAttention(config)
-        self.mlp = InternS1VisionMLP(config)
-        norm_class = InternS1VisionRMSNorm if config.norm_type == "rms_norm" else NORM2FN[config.norm_type]
-        self.layernorm_before = norm_class(config.hidden_size, eps=config.layer_norm_eps)
-        self.layernorm_after = norm_class(config.hidden_size, eps=config.layer_norm_eps)
-        init_value = config.layer_scale_init_value
-        self.lambda_1 = nn.Parameter(init_value * torch.ones(config.hidden_size))
-        self.lambda_2 = nn.Parameter(init_value * torch.ones(config.hidden_size))
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        super().__init__(config)
+        # Differs from InternVL: stochastic depth, with a rate per layer (identity at inference).
         self.drop_path = InternS1VisionDropPath(drop_path_rate)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -188,7 +159,7 @@ class InternS1VisionPreTrainedModel(LoadingReportMixin, InternVLVisionPreTrained
     config_class = InternS1VisionConfig
     base_model_prefix = "intern_s1_vision"
     _no_split_modules = ["InternS1VisionLayer"]
-    _can_record_outputs = {"hidden_states": InternS1VisionLayer, "attentions": InternS1VisionAttention}
+    _can_record_outputs = {"hidden_states": InternS1VisionLayer, "attentions": InternVLVisionAttention}
 
 
 class InternS1VisionModel(InternS1VisionPreTrainedModel):
@@ -241,8 +212,9 @@ class InternS1PreTrainedModel(LoadingReportMixin, InternVLPreTrainedModel):
     config: InternS1Config
     config_class = InternS1Config
     base_model_prefix = "model"
-    # MoE routing is data dependent; the reference does not claim full-graph compile either.
-    _can_compile_fullgraph = False
+    # Decode steps are plain decoder steps (the image is consumed at prefill) with static shapes, also for the MoE
+    # decoder (Qwen3-MoE compiles full-graph in transformers); differs from the reference, which sets False.
+    _can_compile_fullgraph = True
 
 
 def pixel_shuffle(features: torch.Tensor, downsample_ratio: float) -> torch.Tensor:
@@ -264,11 +236,11 @@ def pixel_shuffle(features: torch.Tensor, downsample_ratio: float) -> torch.Tens
     return features.reshape(tiles, height // scale, width // scale, scale * scale * channels)
 
 
-class InternS1Model(InternS1PreTrainedModel, InternVLModel):
+class InternS1Model(InternS1PreTrainedModel):
     """Vision tower + projector + language model (no LM head)."""
 
     def __init__(self, config: InternS1Config) -> None:
-        InternS1PreTrainedModel.__init__(self, config)
+        super().__init__(config)
         self.vision_tower = InternS1VisionModel._from_config(config.vision_config)
         self.multi_modal_projector = InternS1MultiModalProjector(config)
         self.language_model = AutoModel.from_config(config.text_config)
@@ -332,15 +304,18 @@ class InternS1Model(InternS1PreTrainedModel, InternVLModel):
             special_image_mask = (inputs_embeds == image_embedding).all(-1)
         else:
             special_image_mask = input_ids == self.config.image_token_id
-        num_placeholders = int(special_image_mask.sum())
+        num_placeholders = special_image_mask.sum()
         num_features = image_features.shape[0] * image_features.shape[1]
-        if num_placeholders != num_features:
-            raise ValueError(
+        # A tensor condition (no host sync, traceable by torch.compile); the message is only built on failure.
+        torch_compilable_check(
+            num_placeholders == num_features,
+            lambda: (
                 "Image features and image tokens do not match: the input has "
-                f"{num_placeholders} image placeholder tokens (image_token_id {self.config.image_token_id}) but "
+                f"{int(num_placeholders)} image placeholder tokens (image_token_id {self.config.image_token_id}) but "
                 f"pixel_values gave {num_features} image features ({image_features.shape[0]} tiles x "
                 f"{image_features.shape[1]} tokens)."
-            )
+            ),
+        )
         return special_image_mask.unsqueeze(-1).to(inputs_embeds.device)
 
     @can_return_tuple
@@ -398,17 +373,29 @@ class InternS1Model(InternS1PreTrainedModel, InternVLModel):
         )
 
     def pixel_shuffle(self, vision_features: torch.Tensor, scale_factor: float = 0.5) -> torch.Tensor:
+        """InternVL's method name for `pixel_shuffle`."""
         return pixel_shuffle(vision_features, scale_factor)
 
 
-class InternS1ForConditionalGeneration(InternS1PreTrainedModel, InternVLForConditionalGeneration):
+class InternS1ForConditionalGeneration(InternS1PreTrainedModel, GenerationMixin):
     """Intern-S1 with its LM head: image + text in, next-token logits out; `generate()` with a KV cache."""
 
+    # Tied only when a config asks for it (both real models keep lm_head separate: tie_word_embeddings=False).
+    _tied_weights_keys = {"lm_head.weight": "model.language_model.embed_tokens.weight"}
+    _tp_plan = {"lm_head": "colwise_gather_output"}
+
     def __init__(self, config: InternS1Config) -> None:
-        InternS1PreTrainedModel.__init__(self, config)
+        super().__init__(config)
         self.model = InternS1Model(config)
         self.lm_head = nn.Linear(config.text_config.hidden_size, config.text_config.vocab_size, bias=False)
         self.post_init()
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.lm_head
+
+    def get_image_features(self, pixel_values: torch.Tensor, **kwargs) -> InternVLVisionModelOutputWithPooling:
+        """See `InternS1Model.get_image_features`."""
+        return self.model.get_image_features(pixel_values=pixel_values, **kwargs)
 
     @can_return_tuple
     def forward(
@@ -477,10 +464,29 @@ class InternS1ForConditionalGeneration(InternS1PreTrainedModel, InternVLForCondi
             tuple(router_logits), text_config.num_experts, text_config.num_experts_per_tok, attention_mask
         )
 
-    def prepare_inputs_for_generation(self, *args, pixel_values=None, is_first_iteration: bool = False, **kwargs):
-        # The image is only needed to fill the KV cache: pass pixel_values on the prefill step alone (5.23's
-        # generate() tells which step it is with `is_first_iteration`); without a cache every step needs them.
-        model_inputs = super().prepare_inputs_for_generation(*args, is_first_iteration=is_first_iteration, **kwargs)
+    def prepare_inputs_for_generation(
+        self,
+        input_ids: torch.LongTensor,
+        past_key_values: Cache | None = None,
+        attention_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        pixel_values: torch.Tensor | None = None,
+        is_first_iteration: bool | None = False,
+        **kwargs,
+    ) -> dict:
+        """GenerationMixin's inputs, with ``pixel_values`` on the prefill step only (or on every step without a cache).
+
+        The image only fills the KV cache; 5.23's ``generate()`` says which step is the prefill with
+        ``is_first_iteration``. Decode steps are then plain decoder steps (static shapes, compilable).
+        """
+        model_inputs = super().prepare_inputs_for_generation(
+            input_ids,
+            past_key_values=past_key_values,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            is_first_iteration=is_first_iteration,
+            **kwargs,
+        )
         model_inputs.pop("pixel_values", None)
         if is_first_iteration or not kwargs.get("use_cache", True):
             model_inputs["pixel_values"] = pixel_values

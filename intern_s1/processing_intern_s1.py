@@ -21,7 +21,6 @@ import importlib.resources
 import json
 import logging
 import pathlib
-import re
 from typing import Any
 
 import numpy as np
@@ -40,14 +39,6 @@ from intern_s1.image_processing_intern_s1 import (
 
 
 logger = logging.getLogger(__name__)
-
-# Token strings of the real checkpoints (spec §6.6); used when a tokenizer does not name them itself.
-_DEFAULT_MULTIMODAL_TOKENS = {
-    "start_image_token": "<img>",
-    "end_image_token": "</img>",
-    "context_image_token": "<IMG_CONTEXT>",
-    "video_token": "<video>",
-}
 
 
 class InternS1PlaceholderError(ValueError):
@@ -109,8 +100,8 @@ class InternS1Processor(InternVLProcessor):
 
     Args:
         image_processor: an Intern-S1 (or GotOcr2) image processor.
-        tokenizer: the tokenizer; it should name `start_image_token`, `end_image_token`, `context_image_token` and
-            `video_token` (the real strings `<img>`, `</img>`, `<IMG_CONTEXT>`, `<video>` are used otherwise).
+        tokenizer: an `InternS1Tokenizer` (it names `start_image_token`, `end_image_token`, `context_image_token` and
+            `video_token`: `<img>`, `</img>`, `<IMG_CONTEXT>`, `<video>` in the real checkpoints).
         video_processor: an `InternS1VideoProcessor`.
         image_seq_length (`int`, defaults to 256): LLM tokens per 448 px tile.
         chat_template (`str`, *optional*): defaults to the template shipped with this package.
@@ -135,22 +126,15 @@ class InternS1Processor(InternVLProcessor):
             image_processor = _upgrade_image_processor(image_processor)
         if chat_template is None:
             chat_template = default_chat_template()
-        ProcessorMixin.__init__(
-            self, image_processor, tokenizer, video_processor, chat_template=chat_template, **kwargs
+        super().__init__(
+            image_processor,
+            tokenizer,
+            video_processor,
+            image_seq_length=image_seq_length,
+            chat_template=chat_template,
+            **kwargs,
         )
-        self.image_seq_length = image_seq_length
-        tokens = {name: getattr(tokenizer, name, None) or text for name, text in _DEFAULT_MULTIMODAL_TOKENS.items()}
-        self.start_image_token = tokens["start_image_token"]
-        self.end_image_token = tokens["end_image_token"]
-        self.image_token = tokens["context_image_token"]
-        self.video_token = tokens["video_token"]
-        self.start_image_token_id = tokenizer.convert_tokens_to_ids(self.start_image_token)
-        self.end_image_token_id = tokenizer.convert_tokens_to_ids(self.end_image_token)
-        self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
         self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
-        self.multimodal_pattern = re.compile(
-            f"(?P<image>{re.escape(self.image_token)})|(?P<video>{re.escape(self.video_token)})"
-        )
 
     def save_pretrained(self, save_directory, push_to_hub: bool = False, **kwargs):
         """Save in the real checkpoints' layout: tokenizer files, `preprocessor_config.json`,
@@ -228,6 +212,8 @@ class InternS1Processor(InternVLProcessor):
         return_tensors = kwargs.get("return_tensors", kwargs.get("text_kwargs", {}).get("return_tensors"))
         visuals_order = [m.lastgroup for sample in text for m in self.multimodal_pattern.finditer(sample)]
 
+        # Differs from InternVL: its __call__ merges videos as one [B, F, ...] tensor (equal frame counts only); the
+        # generic processing is ProcessorMixin's, and the merge below takes clips of any length.
         model_inputs = ProcessorMixin.__call__(self, images=images, text=text, videos=videos, **kwargs)
 
         image_chunks: list[torch.Tensor] = []

@@ -1,6 +1,6 @@
 """Session fixtures that build tiny Intern-S1 checkpoint directories (owned by the processor engineer).
 
-Every checkpoint is built once per test session with :func:`intern_s1.checkpoint_builder.build_tiny_checkpoint`
+Every checkpoint is built once per test session with :func:`tiny_checkpoints.build_tiny_checkpoint`
 (real on-disk layout, real tokenizer layout and geometry, tiny widths) so that tests load it through the same
 ``from_pretrained`` path a user takes. Enabled in ``tests/conftest.py`` with ``pytest_plugins = ["checkpoints"]``.
 
@@ -32,7 +32,7 @@ _VARIANTS = {
 @pytest.fixture(scope="session")
 def build_checkpoint(tmp_path_factory) -> Callable[..., pathlib.Path]:
     """Factory: ``build_checkpoint(**build_tiny_checkpoint_kwargs)`` → directory, built once per distinct kwargs."""
-    from intern_s1.checkpoint_builder import build_tiny_checkpoint
+    from tiny_checkpoints import build_tiny_checkpoint
 
     built: dict[tuple, pathlib.Path] = {}
 
@@ -67,7 +67,7 @@ def tiny_checkpoint_variant(request, build_checkpoint) -> pathlib.Path:
 @pytest.fixture(scope="session")
 def tiny_remote_code_checkpoint(tiny_checkpoint, tmp_path_factory) -> pathlib.Path:
     """The dense checkpoint in the remote-code flavour (model_type "interns1" + auto_map)."""
-    from intern_s1.checkpoint_builder import write_remote_code_flavour
+    from tiny_checkpoints import write_remote_code_flavour
 
     return write_remote_code_flavour(tiny_checkpoint, tmp_path_factory.mktemp("intern_s1-remote-code"))
 

@@ -7,6 +7,7 @@ closed tab) ends ``generate`` at the next token — well within a second for any
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -28,6 +29,9 @@ MINI_SAMPLING = SamplingParams(temperature=0.8)
 # The demo LM is tiny: near-greedy decoding keeps it on topic, and it was never trained to write <think>.
 DEMO_SAMPLING = SamplingParams(temperature=0.0, max_new_tokens=256, enable_thinking=False)
 
+# Static KV cache of compiled decoding on CUDA (one CUDA graph for every request that fits; longer ones grow it).
+CUDA_STATIC_CACHE_TOKENS = 4096
+
 Progress = Callable[[float, str], None]
 
 
@@ -42,6 +46,42 @@ def _resolve_device_and_dtype(device: str, dtype: str) -> tuple[Any, Any]:
     if dtype == "auto":
         return device_map, torch.bfloat16 if on_gpu else torch.float32
     return device_map, getattr(torch, dtype)
+
+
+def enable_compiled_decoding(model, warm_up_ids=None) -> float:
+    """Make every later ``model.generate()`` decode with a static KV cache and a ``torch.compile``'d decode step.
+
+    The prefill (which runs the vision tower) stays eager; each decode step is one full graph. On CUDA the step is
+    replayed as a CUDA graph ("reduce-overhead") over a static cache of at least ``CUDA_STATIC_CACHE_TOKENS``
+    positions, so requests share one graph. On CPU there is nothing to replay (inductor's default mode) and attention
+    reads the whole static cache every step, so the cache is sized per request and the step is compiled with a dynamic
+    cache length: the warm-up decodes twice with two cache sizes, and the second compile makes that length dynamic.
+
+    Args:
+        model: an ``InternS1ForConditionalGeneration`` (or any transformers generative model).
+        warm_up_ids: token ids ``[1, n]`` to compile with now (recommended: no request then waits for a compile).
+
+    Returns:
+        Seconds spent compiling during the warm-up (0.0 without one).
+    """
+    from transformers.generation.configuration_utils import CompileConfig
+
+    on_cuda = model.device.type == "cuda"
+    compile_config = CompileConfig(fullgraph=True, mode="reduce-overhead" if on_cuda else "default")
+    model.generation_config.cache_implementation = "static"
+    if on_cuda:
+        text_config = model.config.get_text_config(decoder=True)
+        context = getattr(text_config, "max_position_embeddings", None) or CUDA_STATIC_CACHE_TOKENS
+        model.generation_config.max_cache_len = min(CUDA_STATIC_CACHE_TOKENS, context)
+    else:  # transformers compiles automatically on accelerators only; this is its switch for other devices
+        compile_config._compile_all_devices = True
+    model.generation_config.compile_config = compile_config
+    if warm_up_ids is None:
+        return 0.0
+    started = time.monotonic()
+    for new_tokens in (2, 3):  # two cache sizes (see above)
+        model.generate(input_ids=warm_up_ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+    return time.monotonic() - started
 
 
 def _make_cancel_criteria(*events: threading.Event):
@@ -92,9 +132,22 @@ class TransformersBackend(ChatBackend):
         except (OSError, ValueError) as error:
             raise BackendError(f"could not load the model from {path!r}: {error}") from error
         self.load_seconds = time.monotonic() - started
-        report(1.0, f"model loaded in {self.load_seconds:.1f} s")
         self._dtype = dtype
+        self.compile_seconds: float | None = None
+        # A compiled decode step (and a CUDA graph above all) is not for concurrent use: one generation at a time.
+        self._generate_lock = threading.Lock() if self.options.compile else contextlib.nullcontext()
+        if self.options.compile:
+            report(0.95, "compiling the decode step with torch.compile (once; about a minute on a CPU)")
+            self.compile_seconds = self._compile_decoding()
+        report(1.0, f"model loaded in {self.load_seconds:.1f} s")
         self.info = self._describe(path, is_demo)
+
+    def _compile_decoding(self) -> float:
+        """Switch to compiled decoding and compile it now, so that no user waits for it."""
+        prompt = self.processor.tokenizer("Hello", return_tensors="pt")["input_ids"].to(self.model.device)
+        seconds = enable_compiled_decoding(self.model, warm_up_ids=prompt)
+        logger.info("decode step compiled in %.1f s", seconds)
+        return seconds
 
     def _describe(self, path: str, is_demo: bool) -> BackendInfo:
         text_config = getattr(self.model.config, "text_config", self.model.config)
@@ -107,6 +160,8 @@ class TransformersBackend(ChatBackend):
             is_s1 = getattr(text_config, "model_type", "").endswith("moe")
             sampling = S1_SAMPLING if is_s1 else MINI_SAMPLING
             description = f"transformers, {str(self._dtype).replace('torch.', '')}"
+        if self.compile_seconds is not None:
+            description += f", compiled decoding ({self.compile_seconds:.0f} s to compile)"
         sampling = sampling.with_updates(max_new_tokens=min(sampling.max_new_tokens, self.limits.max_new_tokens))
         return BackendInfo(kind="local", model_id=name, description=description, is_demo_model=is_demo,
                            context_length=context, default_sampling=sampling)
@@ -149,14 +204,13 @@ class TransformersBackend(ChatBackend):
         """
         tokenizer = self.processor.tokenizer
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        ranges = {name: range(sub.offset, sub.offset + len(sub))
-                  for name, sub in getattr(tokenizer, "sub_vocabs", {}).items()}
-
-        def vocabulary(token_id: int) -> str:
-            return next((name for name, span in ranges.items() if token_id in span), "text")
-
-        return [(token, token_id, vocabulary(token_id))
-                for token, token_id in zip(tokenizer.convert_ids_to_tokens(ids), ids)]
+        # (sub-vocabulary, piece) of a sub-vocabulary id; a tokenizer without sub-vocabularies has none
+        sub_vocabulary_piece = getattr(tokenizer, "sub_vocabulary_piece", lambda token_id: None)
+        rows = []
+        for token, token_id in zip(tokenizer.convert_ids_to_tokens(ids), ids):
+            found = sub_vocabulary_piece(token_id)
+            rows.append((token, token_id, "text") if found is None else (found[1], token_id, found[0]))
+        return rows
 
     # ---------------------------------------------------------------------------------------------- generation
 
@@ -204,7 +258,10 @@ class TransformersBackend(ChatBackend):
 
         def worker() -> None:
             try:
-                output = self.model.generate(**self._generation_kwargs(inputs, params, streamer, cancel, reader_gone))
+                with self._generate_lock:
+                    output = self.model.generate(
+                        **self._generation_kwargs(inputs, params, streamer, cancel, reader_gone)
+                    )
                 counter["tokens"] = int(output.shape[-1]) - prompt_tokens
             except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread as BackendError
                 failure.append(error)

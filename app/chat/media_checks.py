@@ -20,6 +20,7 @@ Shared by the chat's uploads (:mod:`app.chat.attachments`) and ``serve``'s ``dat
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from pathlib import Path
@@ -34,7 +35,6 @@ __all__ = [
     "image_decode_bytes",
     "probe_image",
     "probe_video",
-    "tile_grid",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,27 +51,29 @@ _PILLOW_FORMATS = list(dict.fromkeys(IMAGE_FORMATS.values()))
 _BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
 
 
-def tile_grid(width: int, height: int, max_tiles: int) -> tuple[int, int]:
-    """(columns, rows) of the 448-px tile grid InternVL-style dynamic tiling picks for an image of this shape."""
-    aspect = width / height
-    grids = sorted(
-        {
-            (cols, rows)
-            for n in range(1, max_tiles + 1)
-            for cols in range(1, n + 1)
-            for rows in range(1, n + 1)
-            if cols * rows <= max_tiles
-        },
-        key=lambda grid: grid[0] * grid[1],
-    )
-    return min(grids, key=lambda grid: (abs(aspect - grid[0] / grid[1]), grid[0] * grid[1]))
-
-
 def count_tiles(width: int, height: int, max_tiles: int) -> int:
-    """Number of 448-px tiles InternVL-style dynamic tiling picks (plus a thumbnail when > 1)."""
-    columns, rows = tile_grid(width, height, max_tiles)
-    tiles = columns * rows
-    return tiles + 1 if tiles > 1 else tiles
+    """Tiles (448 px, plus a thumbnail when more than one) the Intern-S1 image processor makes of such an image.
+
+    The processor's own count (``get_number_of_image_patches``, the dynamic tiling with ``crop_to_patches`` on, as
+    the Intern-S1 processor runs it), so the prompt budget matches what the model will see.
+    """
+    return _image_processor().get_number_of_image_patches(height, width, {"max_patches": max_tiles})
+
+
+def _tile_columns(width: int, height: int, max_tiles: int) -> int:
+    """Columns of the processor's tile grid for such an image (its canvas is that many tiles wide)."""
+    from intern_s1.image_processing_intern_s1 import get_tile_grid
+
+    columns, _ = get_tile_grid(height, width, (TILE_SIZE, TILE_SIZE), 1, max_tiles)
+    return columns
+
+
+@functools.lru_cache(maxsize=1)
+def _image_processor():
+    # Imported here: `import app` must stay light (no transformers, no torch).
+    from intern_s1.image_processing_intern_s1 import InternS1ImageProcessorPil
+
+    return InternS1ImageProcessorPil(crop_to_patches=True)
 
 
 def image_decode_bytes(width: int, height: int, max_tiles: int) -> int:
@@ -80,7 +82,7 @@ def image_decode_bytes(width: int, height: int, max_tiles: int) -> int:
     The decoded pixels and their copies, plus the resize buffer of the tile canvas (the thumbnail's pass, made
     afterwards with a 448-px canvas, never needs more).
     """
-    columns, _ = tile_grid(width, height, max_tiles)
+    columns = _tile_columns(width, height, max_tiles)
     return width * height * BYTES_PER_DECODED_PIXEL + height * columns * TILE_SIZE * RESIZE_BYTES_PER_PIXEL
 
 

@@ -29,6 +29,12 @@ def test_defaults_are_safe():
     assert cli.limits_from_args(args) == Limits()
 
 
+def test_compile_flag_reaches_the_model_options():
+    parser = cli.build_parser()
+    assert cli.model_options_from_args(parser.parse_args(["--compile"])).compile is True
+    assert cli.model_options_from_args(parser.parse_args([])).compile is False
+
+
 def test_every_limit_has_a_flag():
     help_text = cli.build_parser().format_help()
     for name in Limits.__dataclass_fields__:

@@ -55,6 +55,22 @@ def test_info_uses_model_card_sampling(backend):
     assert backend.info.context_length == 40960
 
 
+def test_compiled_decoding_streams_the_same_greedy_answer(backend, tiny_checkpoint):
+    from app.backends.local import TransformersBackend
+
+    compiled = TransformersBackend(ModelOptions(model=str(tiny_checkpoint), device="cpu", compile=True), limits=Limits())
+    try:
+        assert compiled.model.generation_config.cache_implementation == "static"
+        assert compiled.compile_seconds > 0 and "compiled decoding" in compiled.info.description
+        messages = [{"role": "user", "content": "Hello there"}]
+        kinds = ("reasoning", "content")
+        plain = "".join(d.text for d in backend.stream_chat(messages, GREEDY) if d.kind in kinds)
+        fast = "".join(d.text for d in compiled.stream_chat(messages, GREEDY) if d.kind in kinds)
+        assert fast == plain and fast
+    finally:
+        compiled.close()
+
+
 def test_stream_equals_plain_generate(backend):
     messages = [{"role": "user", "content": "Hello there"}]
     streamed = "".join(d.text for d in backend.stream_chat(messages, GREEDY) if d.kind in ("reasoning", "content"))

@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 from safetensors import safe_open
+from tiny_checkpoints import REAL_VOCAB_SIZE, build_tiny_checkpoint, make_tiny_config
 from transformers import AutoModelForImageTextToText, AutoProcessor
 
 import intern_s1  # noqa: F401  (registers the Auto classes)
-from intern_s1.checkpoint_builder import REAL_VOCAB_SIZE, build_tiny_checkpoint
 
 
 EXPECTED_FILES = {
@@ -134,3 +134,14 @@ def test_invalid_arguments(tmp_path):
         build_tiny_checkpoint(tmp_path, norm_type="batch_norm")
     with pytest.raises(ValueError, match="does not cover <IMG_CONTEXT>"):
         build_tiny_checkpoint(tmp_path, vocab_size=1000)
+
+
+def test_make_tiny_config_variants():
+    dense = make_tiny_config()
+    moe = make_tiny_config("qwen3_moe", norm_type="rms_norm", use_qk_norm=True, image_size=56)
+    assert not dense.is_moe and moe.is_moe and moe.text_config.output_router_logits
+    assert moe.vision_config.norm_type == "rms_norm" and moe.vision_config.use_qk_norm
+    assert moe.image_seq_length == 4 and dense.image_seq_length == 256
+    assert make_tiny_config(pad_token_id=7).text_config.pad_token_id == 7
+    with pytest.raises(ValueError, match="must be inside the vocabulary"):
+        make_tiny_config(vocab_size=10, image_token_id=10)

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from tiny_checkpoints import make_tiny_config
 from transformers import AutoConfig, LlamaConfig, Qwen3Config, Qwen3MoeConfig
 
 from intern_s1.auto_registration import register_auto_classes
@@ -13,7 +14,6 @@ from intern_s1.configuration_intern_s1 import (
     InternS1Config,
     InternS1VisionConfig,
     image_tokens_per_tile,
-    make_tiny_config,
 )
 
 
@@ -237,17 +237,6 @@ def test_auto_config_knows_both_model_types():
     assert type(AutoConfig.for_model("interns1")) is InternS1Config
     assert type(AutoConfig.for_model("intern_s1_vision")) is InternS1VisionConfig
     assert type(AutoConfig.for_model("interns1_vision")) is InternS1VisionConfig
-
-
-def test_make_tiny_config_variants():
-    dense = make_tiny_config()
-    moe = make_tiny_config("qwen3_moe", norm_type="rms_norm", use_qk_norm=True, image_size=56)
-    assert not dense.is_moe and moe.is_moe and moe.text_config.output_router_logits
-    assert moe.vision_config.norm_type == "rms_norm" and moe.vision_config.use_qk_norm
-    assert moe.image_seq_length == 4 and dense.image_seq_length == 256
-    assert make_tiny_config(pad_token_id=7).text_config.pad_token_id == 7
-    with pytest.raises(ValueError, match="must be inside the vocabulary"):
-        make_tiny_config(vocab_size=10, image_token_id=10)
 
 
 def test_configuration_module_does_not_import_torch():

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from tiny_checkpoints import make_tiny_config
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -27,14 +28,14 @@ from transformers import (
     InternVLVisionModel,
 )
 from transformers.activations import GELUActivation
+from transformers.models.internvl.modeling_internvl import InternVLVisionRMSNorm
 
 from intern_s1.auto_registration import register_auto_classes
-from intern_s1.configuration_intern_s1 import InternS1Config, make_tiny_config
+from intern_s1.configuration_intern_s1 import InternS1Config
 from intern_s1.modeling_intern_s1 import (
     InternS1ForConditionalGeneration,
     InternS1Model,
     InternS1VisionModel,
-    InternS1VisionRMSNorm,
     pixel_shuffle,
 )
 
@@ -245,9 +246,9 @@ def test_vision_tower_variants_match_internvl(norm_type, use_qk_norm):
     config = tiny_config(norm_type=norm_type, use_qk_norm=use_qk_norm).vision_config
     ours = randomize(InternS1VisionModel(config))
     layer = ours.encoder.layers[0]
-    expected_norm = torch.nn.LayerNorm if norm_type == "layer_norm" else InternS1VisionRMSNorm
+    expected_norm = torch.nn.LayerNorm if norm_type == "layer_norm" else InternVLVisionRMSNorm
     assert isinstance(layer.layernorm_before, expected_norm)
-    assert isinstance(layer.attention.q_norm, InternS1VisionRMSNorm if use_qk_norm else torch.nn.Identity)
+    assert isinstance(layer.attention.q_norm, InternVLVisionRMSNorm if use_qk_norm else torch.nn.Identity)
     values = {k: v for k, v in config.to_dict().items() if k not in ("model_type", "drop_path_rate")}
     peer = InternVLVisionModel(InternVLVisionConfig(**values)).eval()
     peer.load_state_dict({k.replace("encoder.layers.", "encoder.layer."): v for k, v in ours.state_dict().items()})
@@ -304,7 +305,7 @@ def test_attention_implementations_agree():
 def test_flash_attention_is_never_imported_on_cpu():
     code = (
         "import sys, torch; from transformers import AutoModel;"
-        "from intern_s1.configuration_intern_s1 import make_tiny_config;"
+        "sys.path.insert(0, 'tests'); from tiny_checkpoints import make_tiny_config;"
         "from intern_s1.modeling_intern_s1 import InternS1ForConditionalGeneration as M;"
         "m = M(make_tiny_config(image_size=56)); m(input_ids=torch.tensor([[5, 6, 7]]));"
         "assert 'flash_attn' not in sys.modules, 'flash_attn imported'"
@@ -626,6 +627,8 @@ def test_gpu_check_logic_runs_on_cpu_with_tiny(capsys):
     assert rows["gpu_decode_bs1_sdpa"]["ours"] > 0 and rows["gpu_decode_bs1_sdpa"]["bound_tok_s"] > 0
     prefill = rows["gpu_image_prefill"]
     assert prefill["tiles"] == 13 and prefill["prompt_tokens"] == 13 * 256 + 32 and prefill["ours"] > 0
+    compiled = rows["gpu_decode_bs1_compiled"]
+    assert compiled["outputs_identical"] is True and compiled["compile_s"] > 0 and compiled["better"] == "higher"
     # The real Intern-S1-mini shapes the GPU run uses (≈8.5 B parameters, spec §3.3).
     mini = gpu_check.mini_config()
     assert mini.text_config.num_hidden_layers == 36 and mini.vision_config.hidden_size == 1024

