@@ -61,9 +61,10 @@ def _attention_in_head_groups(module, query, key, value, attention_mask, **kwarg
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+    if torch.compiler.is_compiling():  # a compiled decode step: plain SDPA, nothing to watch
+        return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     kv_heads = key.shape[1]  # query [B, H, Lq, D], key/value [B, KVH, Lk, D]
-    watched = getattr(_active, "events", ())
-    if torch.compiler.is_compiling() or not watched or query.shape[2] < _SPLIT_FROM_TOKENS or kv_heads < 2:
+    if not getattr(_active, "events", ()) or query.shape[2] < _SPLIT_FROM_TOKENS or kv_heads < 2:
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     per_kv = query.shape[1] // kv_heads  # query heads sharing one key/value head (GQA)
     step = -(-kv_heads // _GROUPS)
