@@ -130,6 +130,22 @@ def _local_backend(args: argparse.Namespace, limits: Limits):
     return TransformersBackend(model_options_from_args(args), limits=limits)
 
 
+def _loading_local_backend(args: argparse.Namespace, limits: Limits):
+    """The local backend for the page: loaded on a thread while the page is already up, which shows the progress."""
+    from app.backends.base import BackendInfo
+    from app.backends.loading import LoadingBackend
+    from app.backends.local import DEMO_SAMPLING, MINI_SAMPLING, TransformersBackend
+
+    options = model_options_from_args(args)
+    is_demo = options.model is None
+    sampling = DEMO_SAMPLING if is_demo else MINI_SAMPLING  # the loaded model's own defaults replace these
+    name = "intern-s1-demo" if is_demo else (Path(options.model).name if Path(options.model).exists() else options.model)
+    info = BackendInfo(kind="local", model_id=name, description="loading…", is_demo_model=is_demo,
+                       default_sampling=sampling.with_updates(max_new_tokens=min(sampling.max_new_tokens,
+                                                                                 limits.max_new_tokens)))  # fmt: skip
+    return LoadingBackend(lambda progress: TransformersBackend(options, limits=limits, progress=progress), info)
+
+
 def _openai_backend(args: argparse.Namespace, limits: Limits):
     if not args.base_url:
         raise SystemExit("--backend openai needs --base-url (e.g. http://localhost:23333/v1)")
@@ -196,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"demo model ready at {ensure_demo_model(args.cache_dir)}")
         return 0
     auth = parse_auth(args.auth, args.auth_file)
-    backend = build_backend(args, limits)
+    page_loads_model = args.backend == "local" and not args.backend_factory
+    backend = _loading_local_backend(args, limits) if page_loads_model else build_backend(args, limits)
     config = AppConfig(host=args.host, port=args.port, share=args.share, limits=limits, auth=auth)
     return run_app(backend, config, mcp=args.mcp)
 

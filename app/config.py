@@ -24,9 +24,12 @@ VIDEO_MIME_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm"
                     "video/x-matroska": ".mkv", "video/x-msvideo": ".avi"}  # fmt: skip
 IMAGE_EXTENSIONS = tuple(IMAGE_FORMATS)
 VIDEO_EXTENSIONS = tuple(VIDEO_DEMUXERS)
-SEQUENCE_EXTENSIONS = (".fasta", ".fa", ".faa", ".fna", ".pdb")
+SEQUENCE_EXTENSIONS = (".fasta", ".fa", ".faa", ".fna")
+STRUCTURE_EXTENSIONS = (".pdb", ".cif", ".ent", ".mmcif")  # PDB / mmCIF: chains, ligands, 3D (science_tools)
 MOLECULE_EXTENSIONS = (".sdf", ".mol", ".smi")
-ACCEPTED_EXTENSIONS = IMAGE_EXTENSIONS + VIDEO_EXTENSIONS + SEQUENCE_EXTENSIONS + MOLECULE_EXTENSIONS
+ACCEPTED_EXTENSIONS = (
+    IMAGE_EXTENSIONS + VIDEO_EXTENSIONS + SEQUENCE_EXTENSIONS + STRUCTURE_EXTENSIONS + MOLECULE_EXTENSIONS
+)
 
 # One 448×448 tile becomes 256 visual tokens in Intern-S1 (448/14 = 32 patches per side, pixel shuffle 0.5).
 TOKENS_PER_TILE = 256

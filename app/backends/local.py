@@ -287,8 +287,11 @@ class TransformersBackend(ChatBackend):
                 raise BackendError(_describe_failure(failure[0])) from failure[0]
             # "length": generate stopped at max_new_tokens (an answer that ends on its own stops at EOS before it).
             finish_reason = "length" if counter["tokens"] >= params.max_new_tokens else "stop"
-            yield Delta("usage", data={"prompt_tokens": prompt_tokens, "completion_tokens": counter["tokens"],
-                                       "finish_reason": finish_reason})
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": counter["tokens"],
+                     "finish_reason": finish_reason}
+            if thinking_open and not splitter.thinking_closed and finish_reason == "stop" and not cancel.is_set():
+                usage["thinking_unclosed"] = True  # the model ended without </think>: its reply is the answer
+            yield Delta("usage", data=usage)
         finally:
             reader_gone.set()  # stop the worker when the caller stops reading (Stop, closed tab, error)
             thread.join(JOIN_TIMEOUT_S)

@@ -1,8 +1,9 @@
 """Turn what the user typed and uploaded into checked attachments and backend content items.
 
-Files are routed by extension: images and videos become content items; molecule files (.smi, .sdf, .mol)
-become ``<SMILES>``-tagged text; sequence files (.fasta, .fa, .pdb) become plain sequences, left for the
-tokenizer's FASTA auto-detection (Intern-S1 has no explicit protein tag). Every budget in
+Files are routed by extension: images and videos become content items; molecule files (.smi, .sdf, .mol) and
+sequence files (.fasta, .fa) become text lines naming each record's file and name, with the structure in
+``<SMILES>`` / ``<FASTA>`` tags (:mod:`app.chat.science_files`); structures (.pdb, .cif) become one FASTA block
+per chain headed by the file and chain name (:mod:`app.chat.structures`). Every budget in
 :class:`~app.config.Limits` is checked here, before the model sees anything, with a message fit for the user.
 """
 
@@ -19,11 +20,14 @@ from typing import Any
 import science_tools
 from app.chat.errors import InputError
 from app.chat.media_checks import count_tiles, probe_image, probe_video
+from app.chat.science_files import molecule_file_lines, sequence_file_lines
+from app.chat.structures import structure_note, structure_prompt_text
 from app.config import (
     ACCEPTED_EXTENSIONS,
     IMAGE_EXTENSIONS,
     MOLECULE_EXTENSIONS,
     SEQUENCE_EXTENSIONS,
+    STRUCTURE_EXTENSIONS,
     TOKENS_PER_TILE,
     VIDEO_EXTENSIONS,
     Limits,
@@ -42,8 +46,6 @@ __all__ = [
     "neutralize_control_tokens",
     "prepare_user_turn",
     "read_attachment",
-    "sequences_from_file",
-    "smiles_from_molecule_file",
     "user_content",
 ]
 
@@ -64,12 +66,13 @@ class PreparedTurn:
 
 
 def file_kind(path: str) -> str:
-    """Return "image", "video", "sequence" or "molecule" for an upload, by extension."""
+    """Return "image", "video", "sequence", "structure" or "molecule" for an upload, by extension."""
     suffix = Path(path).suffix.lower()
     for kind, extensions in (
         ("image", IMAGE_EXTENSIONS),
         ("video", VIDEO_EXTENSIONS),
         ("sequence", SEQUENCE_EXTENSIONS),
+        ("structure", STRUCTURE_EXTENSIONS),
         ("molecule", MOLECULE_EXTENSIONS),
     ):
         if suffix in extensions:
@@ -94,41 +97,6 @@ def neutralize_control_tokens(text: str) -> str:
     return _CONTROL_TOKEN.sub("<\u200b", text)
 
 
-def smiles_from_molecule_file(path: str, name: str | None = None, max_chars: int | None = None) -> list[str]:
-    """Canonical SMILES of every molecule in a .smi, .sdf or .mol file, read within limits while it streams in.
-
-    ``science_tools.read_molecule_file`` checks the size before reading and the molecule count and SMILES budget
-    as each record arrives, so a 300,000-line .smi stops at the first record over a limit instead of being parsed
-    whole.
-
-    Args:
-        path: the stored file.
-        name: the name to show in messages (default: the file's own name).
-        max_chars: the most SMILES characters the file may add (default: science_tools' file budget).
-
-    Raises:
-        InputError: naming the file and the limit, or the first invalid record and why.
-    """
-    report = science_tools.read_molecule_file(path, name=name, max_smiles_chars=max_chars)
-    if not report.ok:
-        raise InputError(report.error or f"no valid molecule could be read from '{report.input}'")
-    return [molecule.molecule.canonical_smiles for molecule in report.molecules]
-
-
-def sequences_from_file(path: str, name: str | None = None, max_chars: int | None = None) -> list[str]:
-    """Protein / DNA / RNA sequences of a FASTA file or a structure's chains, read within limits while streaming.
-
-    Raises:
-        InputError: naming the file and the limit, or the first invalid record and why.
-    """
-    report = science_tools.read_sequence_file(path, name=name, properties=False, max_chars=max_chars)
-    if not report.ok:
-        raise InputError(f"no sequence could be used from '{report.input}': {report.error}")
-    if report.format == "fasta" and report.records[0].header is None:  # text before any '>' is not a record
-        raise InputError(f"no sequence could be read from '{report.input}' (expected FASTA records starting with '>')")
-    return [record.sequence for record in report.records]
-
-
 @dataclass(frozen=True)
 class Attachment:
     """One uploaded file of a user turn, as the history keeps it.
@@ -136,8 +104,9 @@ class Attachment:
     Attributes:
         path: Where the file is stored (Gradio's upload folder, or the folder an import restored it to).
         name: The file's original name, as the user chose it.
-        kind: "image", "video", "molecule" or "sequence" (see :func:`file_kind`).
-        text: What a molecule or sequence file adds to the prompt (``<SMILES>`` lines, sequences); "" for media.
+        kind: "image", "video", "molecule", "sequence" or "structure" (see :func:`file_kind`).
+        text: What a molecule, sequence or structure file adds to the prompt: one line (or block) per record,
+            with where it came from (see :mod:`app.chat.science_files`); "" for media.
     """
 
     path: str
@@ -166,12 +135,14 @@ def read_attachment(path: str, limits: Limits, name: str | None = None) -> tuple
         return attachment, probe_image(path, limits, attachment.name)
     if kind == "video":
         return attachment, probe_video(path, limits, attachment.name)
+    if kind == "structure":
+        report = science_tools.read_structure(path, name=attachment.name)
+        if not report.ok:
+            raise InputError(report.error or f"'{attachment.name}' could not be read as a structure")
+        return replace(attachment, text=structure_prompt_text(report)), structure_note(report)
     # The text a file adds must fit the message's character budget: reading stops as soon as it cannot.
-    if kind == "molecule":
-        smiles = smiles_from_molecule_file(path, attachment.name, max_chars=limits.max_text_chars)
-        lines = [f"<SMILES>{one}</SMILES>" for one in smiles]
-    else:
-        lines = sequences_from_file(path, attachment.name, max_chars=limits.max_text_chars)
+    read_lines = molecule_file_lines if kind == "molecule" else sequence_file_lines
+    lines = read_lines(path, attachment.name, max_chars=limits.max_text_chars)
     return replace(attachment, text="\n".join(lines)), None
 
 

@@ -12,6 +12,9 @@ quota, streams the backend (or the tool loop) into an :class:`~app.chat.history.
 * ``cut_off`` — the backend's final usage record says ``finish_reason == "length"``;
 * ``empty`` — the model returned no answer text; ``answered`` otherwise.
 
+A reply whose thinking never closed (the backend's usage says ``thinking_unclosed``) becomes the answer text, so it
+is shown and ends "answered" (the page adds a note).
+
 Nothing here imports Gradio: the UI and API handlers (:mod:`app.ui.handlers`) turn the result into page updates,
 ``/chat`` text or a ``gr.Error``.
 """
@@ -133,13 +136,13 @@ class _Watchdog(threading.Timer):
 
 
 class _Progress:
-    """What the stream loop tracks besides the answer text: the deadline, the thinking clock, the update pace."""
+    """What the stream loop tracks besides the answer: the deadline and the update pace (the thinking clock is the
+    answer's own, so Stop's handler can stop it too)."""
 
     def __init__(self, timeout_s: float) -> None:
         self.deadline = time.monotonic() + timeout_s
         self.timed_out = False
         self.last_update = 0.0
-        self.thinking_started: float | None = None
 
     def due(self, now: float) -> bool:
         """True when enough time passed since the last page update to send another."""
@@ -148,21 +151,16 @@ class _Progress:
         self.last_update = now
         return True
 
-    def close_thinking(self, answer: Answer, now: float) -> None:
-        """Record how long the thinking took, once (when the answer text starts, or when the stream ends)."""
-        if self.thinking_started is not None and not answer.thinking_done:
-            answer.thinking_seconds = now - self.thinking_started
 
-
-def _apply(answer: Answer, item: Delta | ToolStep, now: float, progress: _Progress) -> None:
+def _apply(answer: Answer, item: Delta | ToolStep, now: float) -> None:
     """Add one delta (or executed tool step) to the answer."""
     if isinstance(item, ToolStep):
         answer.steps.append(item)
     elif item.kind == "reasoning":
-        progress.thinking_started = progress.thinking_started or now
+        answer.start_thinking(now)
         answer.reasoning += item.text
     elif item.kind == "content":
-        progress.close_thinking(answer, now)
+        answer.close_thinking(now)
         answer.content += item.text
     elif item.kind == "usage" and item.data:
         answer.usage.update(item.data)
@@ -240,6 +238,7 @@ class ChatEngine:
                 source = pumped(self._source(messages, params, cancel, use_tools), cancel)
                 for _ in self._follow(source, answer, cancel, progress):
                     yield answer
+            answer.settle_unclosed_thinking()  # before the ending: such a reply is answered, not empty
             ending = _ending(answer, cancel, progress.timed_out or watchdog.fired, params)
         except Exception as error:  # noqa: BLE001 - the boundary: log it, keep the partial answer, say what happened
             ending = TurnEnd("failed", reason=failure_message(error))
@@ -247,7 +246,7 @@ class ChatEngine:
             # Also reached when the caller closes this generator (Stop, a closed tab): the worker must stop too.
             watchdog.cancel()
             self.sessions.finish(session, cancel)
-            progress.close_thinking(answer, time.monotonic())
+            answer.close_thinking(time.monotonic())
             answer.finish(ending or TurnEnd("stopped"))
         answer.found = find_science(answer.content) if answer.content else []
         yield answer
@@ -271,7 +270,7 @@ class ChatEngine:
         for item in source:
             now = time.monotonic()
             if item is not None:
-                _apply(answer, item, now, progress)
+                _apply(answer, item, now)
             if now > progress.deadline:
                 cancel.set()
                 progress.timed_out = True

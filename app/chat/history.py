@@ -24,6 +24,7 @@ __all__ = [
     "END_STATES",
     "MAX_FOUND_PER_ANSWER",
     "Answer",
+    "AnswerSettings",
     "EndState",
     "Found",
     "History",
@@ -105,19 +106,46 @@ def without_end_marker(text: str) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """A molecule, reaction or sequence found in an answer (validated by ``science_tools.find_spans``)."""
+    """A molecule, reaction or sequence found in an answer (validated by ``science_tools.find_spans``).
+
+    ``origin`` says where a structure the answer did not write out came from, for its card: a name the model
+    tagged ``<IUPAC>`` gives a molecule "from the name 2-acetyloxybenzoic acid, OPSIN" (:mod:`app.chat.names`).
+    """
 
     kind: str  # "smiles", "reaction", "protein", "dna" or "rna"
     text: str
+    origin: str = ""
+
+
+def _identity(kind: str, text: str) -> str:
+    """What makes two finds the same: the canonical SMILES of a molecule or reaction ("OCC" is "CCO"), else the text."""
+    if kind == "smiles":
+        report = science_tools.check_smiles(text, descriptors=False)
+    elif kind == "reaction":
+        report = science_tools.check_reaction(text)
+    else:
+        return text.upper()
+    return (report.canonical_smiles or text) if report.ok else text
 
 
 def find_science(text: str, limit: int = MAX_FOUND_PER_ANSWER) -> list[Found]:
-    """The molecules, reactions and sequences in ``text`` (tagged or not), each once, at most ``limit``."""
+    """The molecules, reactions and sequences in ``text`` (tagged or not), each once, at most ``limit``.
+
+    "Once" means once per structure: "CCO" and "OCC" are one molecule, a reaction written twice (tagged and
+    untagged) is one reaction; the first spelling is kept.
+    """
     found: list[Found] = []
+    seen: set[tuple[str, str]] = set()
     for span in science_tools.find_spans(text):
-        if span.kind in _SCIENCE_KINDS and span.text not in {item.text for item in found}:
+        if span.kind not in _SCIENCE_KINDS:
+            continue
+        identity = (span.kind, _identity(span.kind, span.text))
+        if identity not in seen:
+            seen.add(identity)
             found.append(Found(kind=span.kind, text=span.text))
-    return found[:limit]
+        if len(found) == limit:
+            break
+    return found
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,37 @@ class ToolStep:
         return {name: getattr(self, name) for name in self.FIELDS}
 
 
+@dataclass(frozen=True)
+class AnswerSettings:
+    """What an answer was generated with, kept with it so an export (and a re-export after import) can say.
+
+    Attributes:
+        model: The model id the backend reported.
+        backend: The backend kind ("local", "openai", …).
+        system_prompt: The system prompt sent ("" for the model's default).
+        sampling: The page's answer settings: thinking, temperature, top_p, top_k, min_p, max_new_tokens, tools.
+    """
+
+    model: str = ""
+    backend: str = ""
+    system_prompt: str = ""
+    sampling: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "backend": self.backend, "system_prompt": self.system_prompt,
+                "sampling": dict(self.sampling)}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnswerSettings:
+        sampling = data.get("sampling") or {}
+        return cls(
+            model=str(data.get("model") or ""),
+            backend=str(data.get("backend") or ""),
+            system_prompt=str(data.get("system_prompt") or ""),
+            sampling={str(key): value for key, value in sampling.items() if isinstance(value, bool | int | float)},
+        )
+
+
 @dataclass
 class Answer:
     """The assistant's side of a turn; the engine grows it while streaming and sets :attr:`end` last.
@@ -169,6 +228,7 @@ class Answer:
         usage: The backend's usage record (token counts, ``finish_reason``).
         found: Molecules, reactions and sequences in ``content`` (set when the answer ends).
         end: How the answer ended; None while it is still being generated.
+        settings: What it was generated with (model, backend, system prompt, sampling); None when unknown.
     """
 
     content: str = ""
@@ -178,6 +238,8 @@ class Answer:
     usage: dict[str, Any] = field(default_factory=dict)
     found: list[Found] = field(default_factory=list)
     end: TurnEnd | None = None
+    settings: AnswerSettings | None = None
+    thinking_started: float | None = field(default=None, repr=False, compare=False)  # time.monotonic() of the start
 
     @property
     def done(self) -> bool:
@@ -186,6 +248,34 @@ class Answer:
     @property
     def thinking_done(self) -> bool:
         return self.thinking_seconds is not None
+
+    @property
+    def thinking_unclosed(self) -> bool:
+        """True when the model never closed its thinking and the reply is shown as the answer instead."""
+        return bool(self.usage.get("thinking_unclosed"))
+
+    def start_thinking(self, now: float) -> None:
+        """Note when the first thinking text arrived (the clock :meth:`close_thinking` stops)."""
+        if self.thinking_started is None:
+            self.thinking_started = now
+
+    def close_thinking(self, now: float) -> None:
+        """Record how long the thinking took, once: when the answer text starts, the stream ends, or Stop."""
+        if self.thinking_started is not None and not self.thinking_done:
+            self.thinking_seconds = now - self.thinking_started
+
+    def settle_unclosed_thinking(self) -> None:
+        """A reply whose thinking never closed is the answer: move it there, once, and drop the thinking block.
+
+        The backend says so with ``usage["thinking_unclosed"]``; a remote backend may already have sent the text
+        again as answer text, the local one has not.
+        """
+        if not self.thinking_unclosed or not self.reasoning:
+            return
+        if not self.content.strip():
+            self.content = self.reasoning
+        self.reasoning = ""
+        self.thinking_seconds = self.thinking_started = None
 
     def finish(self, end: TurnEnd) -> bool:
         """Set how the answer ended, unless something already did (Stop's handler and the stream may race).
@@ -281,10 +371,10 @@ class History:
         return messages
 
     def molecules(self) -> list[str]:
-        """Every molecule (SMILES) found in the answers, newest first, each once."""
+        """Every molecule and reaction (SMILES) found in the answers, newest first, each once."""
         seen: list[str] = []
         for turn in reversed(self.turns):
             for item in turn.answer.found if turn.answer else []:
-                if item.kind == "smiles" and item.text not in seen:
+                if item.kind in ("smiles", "reaction") and item.text not in seen:
                     seen.append(item.text)
         return seen

@@ -1,7 +1,7 @@
 """Let the model call the science tools mid-answer, with a bounded loop and nothing but these tools.
 
 The tools are the app's science endpoints (:mod:`app.science_api`: ``check_smiles``, ``check_sequence``,
-``render_molecule``), described to the model from the same docstrings Gradio uses for the API and MCP. The model
+``render_molecule``, ``name_to_structure``; not ``structure_card``, whose input is a whole file), described to the model from the same docstrings Gradio uses for the API and MCP. The model
 (local or remote) receives :data:`TOOL_SPECS` through the chat template's ``tools`` (Intern-S1 renders them in the
 InternLM action format), answers with ``<|action_start|><|plugin|>{"name", "parameters"}<|action_end|>`` (parsed
 into ``tool_call`` deltas by the backend), the app runs the call here, and the result (the report's ``to_dict()``)
@@ -102,6 +102,8 @@ TOOLS: dict[str, Tool] = {
         Tool.from_function(science_api.check_smiles, ("smiles",)),
         Tool.from_function(science_api.check_sequence, ("sequence",)),
         Tool.from_function(science_api.render_molecule, ("smiles",)),  # the picture size is the app's choice
+        Tool.from_function(science_api.name_to_structure, ("name",)),
+        # not /structure_card: a structure is a file the user attaches, and its chains are in the prompt already
     )
 }
 TOOL_SPECS: list[dict[str, Any]] = [tool.spec() for tool in TOOLS.values()]

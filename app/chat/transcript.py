@@ -1,12 +1,16 @@
 """Download a conversation as Markdown or JSON (with the science in it) and load a JSON conversation back.
 
 Both read and write the one history model (:class:`~app.chat.history.History`). The JSON document (``format`` =
-:data:`FORMAT`, ``version`` 2) keeps every turn: the user's text exactly as typed, attachments (name, kind, bytes
-as base64), and the answer — text, thinking and its duration, tool steps, how it ended (``end``) and, for reading
-outside the app, every molecule, reaction and sequence found in it (the ``science_tools`` report's ``to_dict()``,
-and an RDKit SVG for structures). Import trusts none of the derived parts: the science is found again in the text,
-pictures are redrawn by RDKit in the app, attachments are checked by type, size and content like an upload.
-Version 1 files (the earlier message-list format) are still read.
+:data:`FORMAT`, ``version`` 2) says which model and backend exported it and with which system prompt and sampling
+settings the latest answer was made, and keeps every turn: the user's text exactly as typed, attachments (name,
+kind, bytes as base64, and for molecule / sequence files the lines they added to the prompt, each naming its file
+and record), and the answer — text, thinking and its duration, tool steps, how it ended (``end``), its settings
+(model, backend, system prompt, sampling), its usage (tokens, finish reason, thinking that never closed) and, for
+reading outside the app, every molecule, reaction and sequence found in it (the ``science_tools`` report's
+``to_dict()``, and an RDKit SVG for structures). Import trusts none of the derived parts: the science is found
+again in the text, pictures are redrawn by RDKit in the app, attachments are checked by type, size and content like
+an upload (which reads their records again). Version 1 files (the earlier message-list format) are still read.
+The Markdown form is written by :mod:`app.chat.transcript_markdown`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,18 @@ from typing import Any
 
 import science_tools
 from app.chat.attachments import Attachment, InputError, read_attachment
-from app.chat.history import END_STATES, Answer, Found, History, ToolStep, Turn, TurnEnd, find_science
+from app.chat.history import (
+    END_STATES,
+    Answer,
+    AnswerSettings,
+    Found,
+    History,
+    ToolStep,
+    Turn,
+    TurnEnd,
+    find_science,
+)
+from app.chat.transcript_markdown import document_to_markdown
 from app.config import ACCEPTED_EXTENSIONS, Limits
 
 
@@ -45,6 +60,7 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _SEQUENCE_KINDS = ("protein", "dna", "rna")
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "finish_reason", "thinking_unclosed")  # kept in exports
 
 
 class ConversationImportError(ValueError):
@@ -63,7 +79,10 @@ def science_entry(found: Found) -> dict[str, Any]:
         if report.ok:
             entry["svg"] = science_tools.draw_molecule_svg(report.canonical_smiles, legend=report.formula or "")
     elif found.kind == "reaction":
-        entry["svg"] = science_tools.draw_reaction_svg(found.text)
+        report = science_tools.check_reaction(found.text)
+        entry["report"] = report.to_dict()  # every reactant and product with formula and molecular weight
+        if report.ok:
+            entry["svg"] = science_tools.draw_reaction_svg(found.text)
     elif found.kind in _SEQUENCE_KINDS:
         entry["report"] = science_tools.check_sequence(found.text).to_dict()
     return entry
@@ -75,6 +94,8 @@ def _attachment_entry(attachment: Attachment, include_media: bool) -> dict[str, 
         "kind": attachment.kind,
         "mime": mimetypes.guess_type(attachment.name)[0] or "application/octet-stream",
     }
+    if attachment.text:
+        entry["text"] = attachment.text  # what the file added to the prompt: one line per record, with provenance
     try:
         size = Path(attachment.path).stat().st_size
     except OSError:
@@ -93,14 +114,31 @@ def _answer_entry(answer: Answer) -> dict[str, Any]:
         "thinking_seconds": None if answer.thinking_seconds is None else round(answer.thinking_seconds, 1),
         "steps": [step.to_dict() for step in answer.steps],
         "end": answer.end.to_dict() if answer.end else None,
+        "settings": answer.settings.to_dict() if answer.settings else None,
+        "usage": {key: value for key, value in answer.usage.items() if key in _USAGE_KEYS},
         "science": [science_entry(found) for found in answer.found],
     }
 
 
+def latest_settings(history: History) -> AnswerSettings | None:
+    """The settings of the newest answer that recorded them (what the conversation was last run with)."""
+    for turn in reversed(history.turns):
+        if turn.answer is not None and turn.answer.settings is not None:
+            return turn.answer.settings
+    return None
+
+
 def export_conversation(
-    history: History, *, model_id: str | None = None, include_media: bool = True
+    history: History, *, model_id: str | None = None, backend: str | None = None, include_media: bool = True
 ) -> dict[str, Any]:
-    """The JSON-ready document for a conversation (see the module docstring)."""
+    """The JSON-ready document for a conversation (see the module docstring).
+
+    Args:
+        history: The conversation.
+        model_id: The exporting app's model (default: the newest answer's).
+        backend: The exporting app's backend kind (default: the newest answer's).
+        include_media: Embed attachment bytes (up to 20 MB each).
+    """
     turns = [
         {
             "user": {"text": turn.text, "files": [_attachment_entry(a, include_media) for a in turn.attachments]},
@@ -112,10 +150,18 @@ def export_conversation(
         "format": FORMAT,
         "version": VERSION,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "turns": turns,
     }
+    settings = latest_settings(history)
+    model_id = model_id or (settings.model if settings else "")
+    backend = backend or (settings.backend if settings else "")
     if model_id:
         document["model"] = model_id
+    if backend:
+        document["backend"] = backend
+    if settings is not None:
+        document["system_prompt"] = settings.system_prompt
+        document["sampling"] = dict(settings.sampling)
+    document["turns"] = turns
     return document
 
 
@@ -124,61 +170,18 @@ def to_json(history: History, **options: Any) -> str:
     return json.dumps(export_conversation(history, **options), ensure_ascii=False, indent=1)
 
 
-def _details(summary: str, body: str) -> list[str]:
-    return ["", f"<details><summary>{summary}</summary>", "", body, "", "</details>"]
-
-
-def _science_markdown(entry: dict[str, Any]) -> list[str]:
-    report = science_tools.check_smiles(entry["text"]) if entry["kind"] == "smiles" else None
-    if entry["kind"] in _SEQUENCE_KINDS:
-        report = science_tools.check_sequence(entry["text"])
-    lines = [""]
-    if entry["svg"]:
-        picture = base64.b64encode(entry["svg"].encode("utf-8")).decode("ascii")
-        lines.append(f"![{entry['kind']}](data:image/svg+xml;base64,{picture})")
-    lines.append(f"**{entry['kind'].upper() if entry['kind'] in ('dna', 'rna') else entry['kind'].capitalize()}**"
-                 f" `{entry['text'] if len(entry['text']) <= 60 else entry['text'][:57] + '…'}`")  # fmt: skip
-    if report is not None:
-        lines += ["", "| property | value |", "|---|---|"]
-        lines += [f"| {name} | {value} |" for name, value in report.display_rows()]
-    return lines
-
-
-def to_markdown(history: History, *, model_id: str | None = None) -> str:
-    """The conversation as Markdown: thinking and tool steps in ``<details>``, structures drawn, cards as tables."""
-    document = export_conversation(history, model_id=model_id, include_media=False)
-    header = f"*Exported {document['exported_at']}" + (f" · model `{model_id}`" if model_id else "") + "*"
-    lines = ["# Intern-S1 Studio conversation", "", header]
-    for entry in document["turns"]:
-        user, answer = entry["user"], entry["answer"]
-        lines += ["", "## 🧑 User", "", user["text"]]
-        if user["files"]:
-            lines += ["", "Attachments: " + ", ".join(f"`{file['name']}`" for file in user["files"])]
-        if answer is None:
-            continue
-        lines += ["", "## 🤖 Assistant"]
-        if answer["reasoning"]:
-            seconds = answer["thinking_seconds"]
-            lines += _details("Thinking" + (f" ({seconds:g} s)" if seconds is not None else ""), answer["reasoning"])
-        for step in answer["steps"]:
-            shown = json.dumps(
-                step["result"] if step["ok"] else {"error": step["error"]}, indent=2, ensure_ascii=False
-            )
-            lines += _details(f"{step['name']}({json.dumps(step['parameters'], ensure_ascii=False)})",
-                              f"```json\n{shown}\n```")  # fmt: skip
-        lines += ["", answer["content"]] if answer["content"] else []
-        marker = TurnEnd.from_dict(answer["end"]).marker if answer["end"] else ""
-        lines += ["", f"*{marker}*"] if marker else []
-        for science in answer["science"]:
-            lines += _science_markdown(science)
-    return "\n".join(lines) + "\n"
+def to_markdown(history: History, *, model_id: str | None = None, backend: str | None = None) -> str:
+    """The conversation as Markdown: settings, thinking and tool steps in ``<details>``, structures drawn, cards as
+    tables (see :mod:`app.chat.transcript_markdown`)."""
+    return document_to_markdown(export_conversation(history, model_id=model_id, backend=backend, include_media=False))
 
 
 def write_exports(history: History, directory: str | None = None, **options: Any) -> tuple[str, str]:
     """Write ``conversation.md`` and ``conversation.json``; returns both paths."""
     folder = Path(directory or tempfile.mkdtemp(prefix="intern-s1-export-"))
     markdown_path, json_path = folder / "conversation.md", folder / "conversation.json"
-    markdown_path.write_text(to_markdown(history, model_id=options.get("model_id")), encoding="utf-8")
+    markdown_path.write_text(to_markdown(history, model_id=options.get("model_id"), backend=options.get("backend")),
+                             encoding="utf-8")  # fmt: skip
     json_path.write_text(to_json(history, **options), encoding="utf-8")
     return str(markdown_path), str(json_path)
 
@@ -300,9 +303,31 @@ def _answer(entry: Any, where: str) -> Answer | None:
         reasoning=entry.get("reasoning", ""),
         thinking_seconds=seconds,
         steps=[_step(step, f"{where}, step {n}") for n, step in enumerate(entry.get("steps", []), 1)],
+        usage=_usage(entry.get("usage"), where),
         found=find_science(content) if content else [],  # found again in the text, never taken from the file
         end=_end(entry.get("end"), where),
+        settings=_settings(entry.get("settings"), where),
     )
+
+
+def _usage(entry: Any, where: str) -> dict[str, Any]:
+    if entry is None:
+        return {}
+    _require(isinstance(entry, dict), f"{where}: 'answer.usage' must be an object")
+    kept = {key: entry[key] for key in _USAGE_KEYS if key in entry}
+    for key, value in kept.items():
+        _require(isinstance(value, str | int | float | bool), f"{where}: 'answer.usage.{key}' must be a plain value")
+    return kept
+
+
+def _settings(entry: Any, where: str) -> AnswerSettings | None:
+    if entry is None:
+        return None
+    _require(isinstance(entry, dict), f"{where}: 'answer.settings' must be an object")
+    _require(isinstance(entry.get("sampling", {}), dict), f"{where}: 'answer.settings.sampling' must be an object")
+    for key in ("model", "backend", "system_prompt"):
+        _require(isinstance(entry.get(key, ""), str), f"{where}: 'answer.settings.{key}' must be a string")
+    return AnswerSettings.from_dict(entry)
 
 
 def _turns_v2(document: dict[str, Any], restorer: _Restorer) -> list[Turn]:

@@ -4,13 +4,16 @@ The page keeps the conversation as a :class:`~app.chat.history.History` in ``gr.
 derives the Chatbot's value from it on every update (:func:`~app.ui.rendering.to_chatbot`); retry, edit and undo
 map the Chatbot's message index back to a turn. The ``/chat`` endpoint and the page share one engine
 (:class:`~app.chat.engine.ChatEngine`): the same session registry, Stop, watchdog and concurrency group.
-``gr.Error`` / ``gr.Info`` are raised here and nowhere below.
+``gr.Error`` / ``gr.Warning`` / ``gr.Info`` are raised here and nowhere below. On the page, a problem with what the
+user sent (an empty message, a bad file, a bad import) is a ``gr.Warning`` toast that leaves the chat and the box as
+they were; ``gr.Error`` (which covers the outputs with Gradio's error state) is kept for the ``/chat`` API.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,9 +25,11 @@ from app.backends.base import SamplingParams
 from app.chat.attachments import InputError, check_turn_text, prepare_user_turn
 from app.chat.engine import ChatEngine, make_params
 from app.chat.errors import text_argument
-from app.chat.history import Answer, History, Turn, TurnEnd
+from app.chat.history import Answer, AnswerSettings, History, Turn, TurnEnd
+from app.chat.names import add_name_structures
 from app.chat.transcript import ConversationImportError, from_json, write_exports
 from app.config import Limits
+from app.ui.media import video_facts
 from app.ui.rendering import render_turn, to_chatbot, turn_at
 
 
@@ -32,7 +37,7 @@ __all__ = ["ChatHandlers", "Settings", "api_errors", "cache_folder", "session_of
 
 logger = logging.getLogger(__name__)
 
-ChatUpdate = tuple[list[dict[str, Any]], History]
+ChatUpdate = tuple[list[dict[str, Any]], History, Any]  # chatbot, history, Stop button
 T = TypeVar("T")
 
 
@@ -53,6 +58,11 @@ class Settings(NamedTuple):
             raise InputError(f"tools must be true or false, got {self.tools!r} ({type(self.tools).__name__})")
         return make_params(self.thinking, self.temperature, self.top_p, self.top_k, self.min_p, self.max_new_tokens,
                            limits)  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as an export records them (JSON numbers and booleans)."""
+        values = self._asdict()
+        return {key: bool(value) if key in ("thinking", "tools") else value for key, value in values.items()}
 
 
 def session_of(request: gr.Request | None) -> str:
@@ -104,64 +114,113 @@ def _paths(files: list[Any] | None) -> list[str]:
     return [item["path"] if isinstance(item, dict) else str(item) for item in files or []]
 
 
+def _stop_button(running: bool) -> gr.Button:
+    """Stop is enabled (and red) only while an answer runs."""
+    return gr.Button(interactive=running, variant="stop" if running else "secondary")
+
+
 class ChatHandlers:
     """Every chat event of one app, bound to its engine.
 
     Args:
         engine: the engine both the page and ``/chat`` use.
-        model_id: written into exported conversations.
+        model_id: written into exported conversations (default: what the backend reports when asked, so a model
+            that finishes loading after the page was built is named correctly).
     """
 
     def __init__(self, engine: ChatEngine, model_id: str = "") -> None:
         self.engine = engine
         self.limits = engine.limits
-        self.model_id = model_id
+        self._model_id = model_id
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id or self.engine.backend.info.model_id
+
+    def _render(self, history: History) -> list[dict[str, Any]]:
+        return to_chatbot(history, max_frames=self.limits.max_video_frames)
+
+    def preparing(self, turn: Turn) -> str:
+        """What the answer bubble says until the first token: loading the model, decoding a video, reading images."""
+        loading = getattr(self.engine.backend, "loading_status", None)
+        status = loading() if callable(loading) else None
+        if status:
+            return f"Waiting for the model to load ({status})…"
+        videos = [a for a in turn.attachments if a.kind == "video"]
+        if videos:
+            facts = video_facts(videos[0].path, self.limits.max_video_frames)
+            return f"Decoding {facts.sampled} frames of {videos[0].name} and preparing the prompt…"
+        images = sum(1 for a in turn.attachments if a.kind == "image")
+        if images:
+            return f"Reading {images} image{'s' if images > 1 else ''} and preparing the prompt…"
+        return "Waiting for the first token…"
 
     # ---------------------------------------------------------------- the page
 
-    def add_turn(self, value: dict[str, Any] | None, history: History) -> tuple[Any, History, Any]:
-        """Check the chat box (text and uploads) and append it as a new turn; locks the box while answering."""
+    def add_turn(self, value: dict[str, Any] | None, history: History) -> tuple[Any, Any, Any]:
+        """Check the chat box (text and uploads) and append it as a new turn; locks the box while answering.
+
+        Bad input (an empty Enter, a file over a limit) is a warning toast: the chat, the history and the box keep
+        what they had, and nothing is answered.
+        """
         value = value or {}
         text = value.get("text") or ""
         try:
             prepared = prepare_user_turn(text, _paths(value.get("files")), self.limits)
         except InputError as error:
-            raise _user_error(error) from error
+            gr.Warning(str(error))
+            return gr.skip(), gr.skip(), gr.skip()
         for note in prepared.notes:
             gr.Info(note)
         history = history.with_turn(Turn(text, prepared.attachments))
-        return to_chatbot(history), history, gr.MultimodalTextbox(value=None, interactive=False)
+        return self._render(history), history, gr.MultimodalTextbox(value=None, interactive=False)
 
     def respond(
         self, request: gr.Request, history: History, system_prompt: str, *settings: Any
     ) -> Iterator[ChatUpdate]:
         """Answer the last turn, streaming the page; the turn always ends in one state (shown as a marker).
 
-        ``settings`` are the page's controls in :class:`Settings` order.
+        ``settings`` are the page's controls in :class:`Settings` order. The first update enables Stop and shows
+        what happens before the first token (:meth:`preparing`); nothing is yielded when there is nothing to answer.
         """
         turn = history.last
         if turn is None or turn.answer is not None:
             return
-        earlier = to_chatbot(history.before(len(history) - 1))
-        turn.answer = Answer()  # the object Stop's handler finishes if the stream cannot
+        frames = self.limits.max_video_frames
+        earlier = to_chatbot(history.before(len(history) - 1), max_frames=frames)
         chosen = Settings(*settings)
+        info = self.engine.backend.info
+        record = AnswerSettings(model=self.model_id, backend=info.kind, system_prompt=system_prompt or "",
+                                sampling=chosen.to_dict())  # fmt: skip
+        turn.answer = Answer(settings=record)  # the object Stop's handler finishes if the stream cannot
+        preparing = self.preparing(turn)  # shown until the first token (the engine's heartbeats come before it)
+        yield [*earlier, *render_turn(turn, preparing, frames)], history, _stop_button(True)
+        if turn.answer.done:  # Stop came before the engine started: nothing to run
+            return
         try:
             stream = self.engine.answer(history.to_messages(system_prompt), chosen.params(self.limits),
                                         session_of(request), use_tools=bool(chosen.tools), answer=turn.answer,
                                         request=event_of())  # fmt: skip
             for _ in stream:
-                yield [*earlier, *render_turn(turn)], history
+                yield [*earlier, *render_turn(turn, preparing, frames)], history, gr.skip()
         except InputError as error:  # refused before anything streamed (budget, a busy session, a bad setting)
             turn.answer.finish(TurnEnd("failed", reason=str(error)))
-            yield [*earlier, *render_turn(turn)], history
+            yield [*earlier, *render_turn(turn, max_frames=frames)], history, gr.skip()
 
-    def stop(self, history: History, request: gr.Request) -> tuple[Any, History, Any]:
-        """Stop this session's answers and mark the running one stopped (its cancelled stream cannot say so)."""
+    def stop(self, history: History, request: gr.Request) -> tuple[Any, History, Any, Any]:
+        """Stop this session's answers and finish the running one here: its thinking clock stops, it is marked
+        stopped, Stop is disabled and the box unlocked (the cancelled stream never sends its last update)."""
         self.engine.stop(session_of(request))
         last = history.last
-        if last is not None and last.answer is not None:
+        if last is not None and last.answer is not None and not last.answer.done:
+            last.answer.close_thinking(time.monotonic())
             last.answer.finish(TurnEnd("stopped"))
-        return to_chatbot(history), history, gr.MultimodalTextbox(interactive=True)
+        return self._render(history), history, gr.MultimodalTextbox(interactive=True), _stop_button(False)
+
+    @staticmethod
+    def idle() -> tuple[Any, Any]:
+        """After an answer (or a refused submit): the box is unlocked and Stop disabled."""
+        return gr.MultimodalTextbox(interactive=True), _stop_button(False)
 
     def clear(self, request: gr.Request) -> History:
         """The Chatbot's clear button: stop what runs and start an empty conversation."""
@@ -171,46 +230,71 @@ class ChatHandlers:
     def retry(self, history: History, data: gr.RetryData) -> tuple[Any, History]:
         """Ask the turn of the retried message again (later turns are dropped)."""
         history = history.retried(turn_at(history, int(data.index)))
-        return to_chatbot(history), history
+        return self._render(history), history
 
     def edit(self, history: History, data: gr.EditData) -> tuple[Any, History]:
-        """Replace the text of the edited message's turn, keeping its attachments; later turns are dropped."""
+        """Replace the text of the edited message's turn, keeping its attachments; later turns are dropped.
+
+        An edit that cannot be sent (emptied, over the limit) is a warning; the chat shows the message as it was.
+        """
         index = turn_at(history, int(data.index))
         text = data.value if isinstance(data.value, str) else "".join(v for v in data.value if isinstance(v, str))
         try:
             check_turn_text(text, history.turns[index].attachments, self.limits)
         except InputError as error:
-            raise _user_error(error) from error
+            gr.Warning(f"Not edited: {error}")
+            return self._render(history), history
         history = history.edited(index, text)
-        return to_chatbot(history), history
+        return self._render(history), history
 
     def undo(self, history: History, data: gr.UndoData) -> tuple[Any, History, dict[str, Any]]:
         """Remove the last question and its answer, and put the question back in the box."""
         index = turn_at(history, int(data.index))
         turn = history.turns[index]
         history = history.before(index)
-        return to_chatbot(history), history, {"text": turn.text, "files": [a.path for a in turn.attachments]}
+        return self._render(history), history, {"text": turn.text, "files": [a.path for a in turn.attachments]}
+
+    def name_structures(self, history: History) -> tuple[Any, History]:
+        """After an answer ends: the names it tagged ``<IUPAC>`` become molecule cards (one OPSIN run, cached).
+
+        Off the streaming path on purpose: a JVM start costs about a second, and a name is only whole at the end.
+        """
+        last = history.last
+        if last is None or last.answer is None or not add_name_structures([last.answer]):
+            return gr.skip(), gr.skip()
+        return self._render(history), history
+
+    def all_name_structures(self, history: History) -> tuple[Any, History]:
+        """After an import: the tagged names of every answer become molecule cards (one OPSIN run for all)."""
+        if not add_name_structures([turn.answer for turn in history.turns if turn.answer is not None]):
+            return gr.skip(), gr.skip()
+        return self._render(history), history
 
     def molecules(self, history: History) -> Any:
         """The molecules found in the answers, newest first, for the panel's "from the answers" list."""
         found = history.molecules()
         return gr.Dropdown(choices=found, value=None, interactive=bool(found))
 
-    def export(self, history: History) -> list[str]:
-        """Write the conversation as Markdown and JSON files for download (into Gradio's cache, see below)."""
+    def export(self, history: History) -> Any:
+        """Write the conversation as Markdown and JSON files for download (each answer with its settings), into
+        Gradio's cache (see :func:`cache_folder`)."""
         if not history.turns:
-            raise gr.Error("nothing to export yet", print_exception=False)
+            gr.Warning("Nothing to export yet: ask something first.")
+            return gr.skip()
         folder = cache_folder("export")
         folder.mkdir(parents=True)
-        return list(write_exports(history, directory=str(folder), model_id=self.model_id))
+        backend = self.engine.backend.info.kind
+        return list(write_exports(history, directory=str(folder), model_id=self.model_id, backend=backend))
 
-    def import_conversation(self, path: str) -> tuple[Any, History]:
-        """Load an exported JSON conversation into the chat (its attachments restored into Gradio's cache)."""
+    def import_conversation(self, path: str) -> tuple[Any, Any]:
+        """Load an exported JSON conversation into the chat (its attachments restored into Gradio's cache); a file
+        that cannot be read is a warning."""
         try:
             history = from_json(Path(path).read_bytes(), limits=self.limits, upload_dir=str(cache_folder("import")))
-        except ConversationImportError as error:
-            raise gr.Error(f"could not import: {error}", print_exception=False) from error
-        return to_chatbot(history), history
+        except (ConversationImportError, OSError) as error:
+            gr.Warning(f"Could not import {Path(path).name}: {error}")
+            return gr.skip(), gr.skip()
+        return self._render(history), history
 
     # ---------------------------------------------------------------- the /chat API
 
@@ -244,7 +328,8 @@ class ChatHandlers:
             min_p: Minimum probability relative to the most likely token, 0 to 1.
             max_new_tokens: Most tokens the answer may have.
             system_prompt: Instructions placed before the question ("" = the model's default).
-            tools: Let the model call the chemistry tools (check_smiles, check_sequence, render_molecule).
+            tools: Let the model call the chemistry tools (check_smiles, check_sequence, render_molecule,
+                name_to_structure).
         """
         settings = Settings(thinking, temperature, top_p, top_k, min_p, max_new_tokens, tools)
         try:

@@ -16,21 +16,29 @@ STATIC_DIR = Path(__file__).parent / "static"
 THREEDMOL_JS = STATIC_DIR / "3Dmol-min.js"
 
 _TEMPLATE = (
-    "<div class='viewer3d-wrap'><div class='viewer3d-box' style='width:100%;height:360px;position:relative'></div>"
+    "<div class='viewer3d-wrap'><div class='viewer3d-label' style='font-weight:600;font-size:0.9em'></div>"
+    "<div class='viewer3d-box' style='width:100%;height:0px;position:relative'></div>"
     "<div class='viewer3d-msg' style='font-size:0.9em;opacity:0.8'></div></div>"
 )
 
-# `props.value` holds a MOL block (3D coordinates, from science_tools.conformer_molblock) or "".
+# `props.value` holds a MOL block (3D coordinates, from app.ui.panels.molecule_3d; its title line names the
+# molecule) or "" (nothing to show: the previous molecule is removed, so the viewer never shows a stale one).
 _JS_ON_LOAD = """
 const draw = () => {
   const box = element.querySelector('.viewer3d-box');
   const msg = element.querySelector('.viewer3d-msg');
-  if (!box || !msg) return;
+  const label = element.querySelector('.viewer3d-label');
+  if (!box || !msg || !label) return;
   const block = props.value || '';
-  if (!block) { msg.textContent = 'Pick a molecule and press "Show in 3D".'; box.style.height = '0px'; return; }
+  box.innerHTML = '';
+  box.style.height = '0px';
+  label.textContent = '';
+  element.dataset.molecule = '';
+  if (!block) { msg.textContent = 'Pick a molecule and press "Show in 3D".'; return; }
   if (typeof $3Dmol === 'undefined') {
     msg.textContent = '3D viewer unavailable: 3Dmol.js could not be loaded in this browser.'; return;
   }
+  const title = block.split('\\n', 1)[0].trim();
   box.style.height = '360px';
   try {
     const viewer = $3Dmol.createViewer(box, {backgroundColor: 'white'});
@@ -38,8 +46,11 @@ const draw = () => {
     viewer.setStyle({}, {stick: {radius: 0.15}, sphere: {scale: 0.25}});
     viewer.zoomTo();
     viewer.render();
+    label.textContent = title ? '3D: ' + title : '3D structure';
+    element.dataset.molecule = title;
     msg.textContent = 'Drag to rotate, scroll to zoom.';
   } catch (err) {
+    box.style.height = '0px';
     msg.textContent = '3D viewer unavailable: ' + err;
   }
 };

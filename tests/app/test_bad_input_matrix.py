@@ -158,7 +158,7 @@ def truncated_video(path: Path) -> Path:
 class Case:
     """One bad input.
 
-    ``endpoint``: "/chat", "/check_smiles", "/check_sequence" or "/render_molecule".
+    ``endpoint``: "/chat" or a science endpoint ("/check_smiles", "/structure_card", "/name_to_structure", …).
     ``build(tmp)`` returns the endpoint's arguments (for /chat: message text and a list of files).
     ``expect``: "refused" (a clear message, matching ``says`` when given), "answered", or "either".
     """
@@ -385,13 +385,15 @@ FILE_CASES = [
         "file-1mb-protein-fasta",
         "/chat",
         _chat("?", _bytes("big.fasta", ">big\n" + protein(1_000_000))),
-        says="characters",
+        says="line 2 of 'big.fasta' is longer than 20,000 characters",  # refused while streaming in
     ),
-    Case("file-binary-as-fasta", "/chat", _chat("?", _bytes("bin.fa", bytes(range(256)) * 40)), says="sequence"),
+    Case(
+        "file-binary-as-fasta", "/chat", _chat("?", _bytes("bin.fa", bytes(range(256)) * 40)), says="not a text file"
+    ),
     Case("file-invalid-smi", "/chat", _chat("?", _bytes("bad.smi", "CCO ethanol\nC1CC broken\n")), says="line 2"),
     Case("file-garbage-sdf", "/chat", _chat("?", _bytes("junk.sdf", "not\nan\nsdf\n$$$$\n")), says="molecule"),
     Case("file-empty-mol", "/chat", _chat("?", _bytes("blank.mol", "\n\n\n")), says="molecule"),
-    Case("file-binary-pdb", "/chat", _chat("?", _bytes("struct.pdb", bytes(range(256)) * 10)), says="sequence"),
+    Case("file-binary-pdb", "/chat", _chat("?", _bytes("struct.pdb", bytes(range(256)) * 10)), says="not a text file"),
     Case("file-binary-bin", "/chat", _chat("?", _bytes("blob.bin", bytes(range(256)))), says="not a supported"),
     Case("file-exe", "/chat", _chat("?", _bytes("setup.exe", b"MZ" + bytes(100))), says="not a supported"),
     Case("file-no-extension", "/chat", _chat("?", _bytes("README", "text")), says="not a supported"),
@@ -401,7 +403,27 @@ FILE_CASES = [
     ),
 ]
 
-CASES = SMILES_CASES + SEQUENCE_CASES + TEXT_CASES + SAMPLING_CASES + IMAGE_CASES + VIDEO_CASES + FILE_CASES
+FIFTY_MB_PDB = ("REMARK" + " " * 73 + "\n") * 625_000  # 50,000,000 characters of valid PDB lines, no atoms
+
+STRUCTURE_AND_NAME_CASES = [
+    Case("structure-no-atoms-pdb", "/chat", _chat("?", _bytes("header_only.pdb", "HEADER    NONE\nEND\n")),
+         says="has no atoms"),
+    Case("structure-binary-cif", "/chat", _chat("?", _bytes("model.cif", bytes(range(256)) * 10)),
+         says="not a text file"),
+    Case("structure-50mb-pdb-attached", "/chat", _chat("?", _bytes("huge.pdb", FIFTY_MB_PDB)),
+         says="maximum file size"),  # this app's upload limit is 2 MB: refused before it is sent
+    Case("structure-card-50mb-text", "/structure_card", _text(FIFTY_MB_PDB), says="the limit is 20,000,000"),
+    Case("structure-card-no-atoms", "/structure_card", _text("HEADER    NONE\nEND\n"), says="no atoms"),
+    Case("structure-card-a-server-path", "/structure_card", _text("/etc/passwd"), says="no atoms"),
+    Case("name-10k-chars", "/name_to_structure", _text("a" * 10_000), says="the limit is 2,000"),
+    Case("name-two-lines", "/name_to_structure", _text("ethanol\nmethanol"), says="not allowed in a name"),
+    Case("name-nonsense", "/name_to_structure", _text("foobarane"), says="name"),  # OPSIN's reason, or no Java
+]  # fmt: skip
+
+CASES = (
+    SMILES_CASES + SEQUENCE_CASES + TEXT_CASES + SAMPLING_CASES + IMAGE_CASES + VIDEO_CASES + FILE_CASES
+    + STRUCTURE_AND_NAME_CASES
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------- running a case

@@ -189,3 +189,35 @@ def test_gpu_loads_bf16_with_device_map_auto(tiny_checkpoint):
         _assert_cancel_ends_generate_within_a_second(gpu)
     finally:
         gpu.close()
+
+
+def _scripted_generate(text: str, new_tokens: int):
+    """A stand-in for ``model.generate`` that streams ``text`` and reports ``new_tokens`` generated tokens."""
+    import torch
+
+    def generate(**kwargs):
+        kwargs["streamer"].on_finalized_text(text, stream_end=True)
+        prompt = kwargs["input_ids"].shape[-1]
+        return torch.zeros((1, prompt + new_tokens), dtype=torch.long)
+
+    return generate
+
+
+@pytest.mark.parametrize(
+    ("text", "new_tokens", "unclosed"),
+    [
+        ("I keep thinking and stop.", 5, True),  # ended (EOS) without </think>: the reply is the answer
+        ("I thought.</think>Water.", 5, False),  # closed normally
+        ("I keep thinking and", 12, False),  # cut at max_new_tokens while thinking: cut off, not unclosed
+    ],
+)
+def test_thinking_that_never_closes_is_flagged_for_the_page(backend, monkeypatch, text, new_tokens, unclosed):
+    from app.chat.engine import ChatEngine
+
+    monkeypatch.setattr(backend.model, "generate", _scripted_generate(text, new_tokens))
+    thinking = GREEDY.with_updates(enable_thinking=True)
+    deltas = list(backend.stream_chat([{"role": "user", "content": "hi"}], thinking))
+    assert bool(deltas[-1].data.get("thinking_unclosed")) is unclosed
+    answer = list(ChatEngine(backend, Limits()).answer([{"role": "user", "content": "hi"}], thinking, "t"))[-1]
+    if unclosed:
+        assert (answer.content, answer.reasoning, answer.end.state) == ("I keep thinking and stop.", "", "answered")

@@ -1,10 +1,11 @@
 """The science endpoints: one schema (the reports' to_dict()), JSON-safe for every input kind, limits from science_tools."""
 
 import json
+import shutil
 
 import orjson
 import pytest
-from studio_media import ASPIRIN, UBIQUITIN
+from studio_media import ASPIRIN, UBIQUITIN, make_pdb
 
 import science_tools
 from app import science_api
@@ -29,7 +30,10 @@ def test_every_result_is_json_safe_and_speaks_the_one_vocabulary(endpoint, kind)
     json.dumps(result, allow_nan=False)
     orjson.dumps(result)  # Gradio's serializer: refuses int dict keys (the DNA crash of the old /check_sequence)
     assert {"kind", "ok", "input", "error", "warnings"} <= result.keys()
-    assert result["input"] == INPUTS[kind] or endpoint == "check_sequence" and kind == "fasta"
+    if endpoint == "structure_card":  # its "input" is the file's name; none given here
+        assert result["input"] == "pasted structure" and not result["ok"]
+    else:
+        assert result["input"] == INPUTS[kind] or endpoint == "check_sequence" and kind == "fasta"
     assert (result["error"] is None) == result["ok"]
 
 
@@ -72,3 +76,54 @@ def test_render_molecule_says_why_nothing_was_drawn():
     limit = science_tools.LIMITS["MAX_DEPICTION_HEAVY_ATOMS"]
     big = science_api.render_molecule("C" * (limit + 1))
     assert big["ok"] and big["svg"] is None and f"more than the drawing limit of {limit}" in big["warnings"][-1]
+
+
+needs_java = pytest.mark.skipif(
+    shutil.which("java") is None, reason="no Java runtime on this machine (OPSIN runs in a JVM)"
+)
+
+
+@needs_java
+def test_name_to_structure_is_the_name_reports_dict_and_says_why_a_name_fails():
+    aspirin = science_api.name_to_structure("2-acetyloxybenzoic acid")
+    assert aspirin == science_tools.name_to_structure("2-acetyloxybenzoic acid").to_dict()
+    assert aspirin["canonical_smiles"] == ASPIRIN and aspirin["source"] == "OPSIN"
+    nonsense = science_api.name_to_structure("foobarane")
+    assert not nonsense["ok"] and nonsense["error"].startswith("OPSIN could not interpret this name: foobarane")
+
+
+def test_name_to_structure_refuses_a_10000_character_name_and_null():
+    assert "the limit is 2,000" in science_api.name_to_structure("x" * 10_000)["error"]
+    assert science_api.name_to_structure(None)["error"].startswith("empty name")
+
+
+def test_name_to_structure_without_java_says_how_to_enable_it(monkeypatch):
+    monkeypatch.setattr(science_tools._names.shutil, "which", lambda name: None)
+    result = science_api.name_to_structure("(2S)-2-aminopropanoic acid")
+    assert not result["ok"] and "Java runtime not found" in result["error"] and "apt install" in result["error"]
+
+
+def test_structure_card_reads_the_text_with_the_name_it_is_given(tmp_path):
+    pdb = make_pdb(tmp_path / "x.pdb")
+    card = science_api.structure_card(pdb.read_text(), "1abc.pdb")
+    assert card == science_tools.read_structure(pdb, name="1abc.pdb").to_dict()
+    assert [chain["fasta"].splitlines()[0] for chain in card["chains"]] == [">1abc.pdb chain A", ">1abc.pdb chain B"]
+    assert card["ligands"] == [{"name": "ACT", "count": 1, "chains": ["A"]}]
+    assert science_api.structure_card(pdb.read_text(), "")["input"] == "pasted structure"
+
+
+def test_structure_card_never_opens_a_path_and_keeps_headers_on_one_line(tmp_path):
+    secret = make_pdb(tmp_path / "secret.pdb")
+    for path in (str(secret), "/etc/passwd", "../../etc/passwd"):
+        card = science_api.structure_card(path)
+        assert not card["ok"] and card["input"] == "pasted structure" and "no atoms" in card["error"]
+    hostile = science_api.structure_card(secret.read_text(), "a.pdb\n>injected chain Z\n" + "y" * 500)
+    header = hostile["chains"][0]["header"]
+    assert "\n" not in header and header.startswith("a.pdb >injected") and len(header) < 140
+
+
+def test_structure_card_bad_input_gets_clear_messages():
+    assert "no atoms" in science_api.structure_card("HEADER    X\nEND\n", "empty.pdb")["error"]
+    assert "no atoms" in science_api.structure_card(None)["error"]
+    limit = science_tools.LIMITS["MAX_STRUCTURE_BYTES"]
+    assert f"the limit is {limit:,}" in science_api.structure_card("REMARK\n" * (limit // 7 + 1))["error"]

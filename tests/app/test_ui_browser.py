@@ -3,11 +3,10 @@
 Screenshots go to test-artifacts/ (gitignored) so a person can look at the UI.
 """
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
+from browser_helpers import ARTIFACTS, chromium
 from playwright.sync_api import expect
 from studio_app import launched_app
 from studio_media import ASPIRIN, make_image
@@ -17,9 +16,6 @@ from app.backends.fake import FakeBackend
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ANSWER = "Water is H2O. Ethanol is <SMILES>CCO</SMILES>; hostile <img src=x onerror=alert(1)> text stays inert."
 
 
@@ -30,17 +26,11 @@ def backend():
 
 @pytest.fixture(scope="module")
 def page(backend):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with launched_app(backend) as app, sync_playwright() as playwright:
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with launched_app(backend) as app, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app.url)
         page.wait_for_selector("#chat-input textarea")
         yield page
-        browser.close()
 
 
 def _send(page, text: str) -> None:
@@ -113,13 +103,20 @@ def test_editing_a_message_with_an_image_keeps_the_image_and_sends_the_new_text(
     page.locator("#chat button[aria-label='Edit']").last.click()
     editor = page.locator("#chat textarea").first
     expect(editor).to_have_value("What colour is this?")  # the edit box shows the text as typed
-    editor.fill("And its shape? <b>&amp;</b> `x`")
+    edited = "And its shape? <b>&amp;</b> `x` like <SMILES>C[C@@H](O)C(=O)O</SMILES> or <FASTA>MKTAYIAKQR</FASTA>"
+    editor.fill(edited)
     calls = len(backend.calls)
     page.locator("#chat").get_by_role("button", name="Submit").first.click()
     _answered(page, backend, calls)
     sent = backend.calls[-1].messages[-1]["content"]
     assert sent[0]["type"] == "image" and sent[0]["path"].endswith("green.png")
-    assert sent[-1] == {"type": "text", "text": "And its shape? <b>&amp;</b> `x`"}
+    assert sent[-1] == {"type": "text", "text": edited}  # science tags and all, byte for byte
+    bubble = page.locator("#chat [data-testid=user]").last
+    expect(bubble).to_contain_text("<SMILES>C")  # the typed tags stay visible in the user's own bubble
+    expect(bubble).to_contain_text("<FASTA>MKTAYIAKQR</FASTA>")
+    page.locator("#chat button[aria-label='Edit']").last.click()
+    expect(page.locator("#chat textarea").first).to_have_value(edited)  # and the edit box shows them as typed
+    page.locator("#chat").get_by_role("button", name="Cancel").first.click()
     page.screenshot(path=str(ARTIFACTS / "chat_edited_with_image.png"), full_page=True)
 
 

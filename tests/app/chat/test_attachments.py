@@ -1,5 +1,7 @@
 """Turning user input and chat history into backend messages, with every limit enforced."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,11 +34,33 @@ def test_molecule_and_sequence_files_become_text(tmp_path):
     fasta = make_text(tmp_path / "p.fasta", f">ubq\n{UBIQUITIN}\n")
     turn = prepare_user_turn("compare", [str(smi), str(fasta)], LIMITS)
     text = turn.content[-1]["text"]
-    assert text == f"compare\n<SMILES>{ASPIRIN}</SMILES>\n{UBIQUITIN}"
+    molecule = f"aspirin (m.smi, line 1) → <SMILES>{ASPIRIN}</SMILES>"
+    protein = f"ubq (p.fasta, record 1) → <FASTA>{UBIQUITIN}</FASTA>"  # the header kept, in the protein tag
+    assert text == f"compare\n{molecule}\n{protein}"
     assert [(a.name, a.kind, a.text) for a in turn.attachments] == [
-        ("m.smi", "molecule", f"<SMILES>{ASPIRIN}</SMILES>"),
-        ("p.fasta", "sequence", UBIQUITIN),
+        ("m.smi", "molecule", molecule),
+        ("p.fasta", "sequence", protein),
     ]
+
+
+def test_every_record_of_the_example_files_names_where_it_came_from():
+    assets = Path(__file__).resolve().parents[3] / "assets"
+    files = [str(assets / name) for name in ("drugs.sdf", "proteins.fasta", "designed_peptides.pdb")]
+    lines = prepare_user_turn("", files, LIMITS).content[-1]["text"].splitlines()
+    assert lines[0] == "caffeine (drugs.sdf, record 1) → <SMILES>Cn1c(=O)c2c(ncn2C)n(C)c1=O</SMILES>"
+    assert lines[2] == "paracetamol (drugs.sdf, record 3) → <SMILES>CC(=O)Nc1ccc(O)cc1</SMILES>"
+    assert (
+        lines[4]
+        == "insulin B chain human (30 aa) (proteins.fasta, record 2) → <FASTA>FVNQHLCGSHLVEALYLVCGERGFFYTPKT</FASTA>"
+    )
+    assert lines[5:9] == [">designed_peptides.pdb chain A", "<FASTA>AEAAAKEAAAKEAAAKAGW</FASTA>",
+                          ">designed_peptides.pdb chain B", "<FASTA>KVTVKVTV</FASTA>"]  # fmt: skip
+
+
+def test_dna_from_a_file_stays_plain_letters(tmp_path):
+    fasta = make_text(tmp_path / "gene.fa", ">gene 1\nATGCGTACGTTAGCATGCAAATTT\n")
+    text = prepare_user_turn("", [str(fasta)], LIMITS).content[-1]["text"]
+    assert text == "gene 1 (gene.fa, record 1) → ATGCGTACGTTAGCATGCAAATTT"
 
 
 def test_original_names_are_kept(tmp_path):
@@ -54,7 +78,7 @@ def test_sdf_file_is_converted_to_smiles(tmp_path):
     writer.write(Chem.MolFromSmiles("CCO"))
     writer.close()
     turn = prepare_user_turn("", [str(path)], LIMITS)
-    assert turn.content[-1]["text"] == "<SMILES>CCO</SMILES>"
+    assert turn.content[-1]["text"] == "m.sdf, record 1 → <SMILES>CCO</SMILES>"  # no title: the file and record
 
 
 @pytest.mark.parametrize(
@@ -64,8 +88,13 @@ def test_sdf_file_is_converted_to_smiles(tmp_path):
         (lambda d: make_text(d / "empty.png", ""), "is empty"),
         (lambda d: make_text(d / "fake.png", "not an image"), "not a readable image"),
         (lambda d: make_text(d / "fake.mp4", "not a video"), "not a readable video"),
-        (lambda d: make_text(d / "bad.smi", "C1CC(\n"), "line 1 of .bad.smi. is not a valid molecule"),
-        (lambda d: make_text(d / "bad.fasta", "hello"), "no sequence"),
+        (lambda d: make_text(d / "bad.smi", "C1CC(\n"), "line 1 of 'bad.smi' is not a valid molecule"),
+        (lambda d: make_text(d / "bad.fasta", "MKV!"), "not allowed in a protein sequence: '!'"),
+        (lambda d: make_text(d / "none.fasta", "\n\n"), "no sequence found in 'none.fasta'"),
+        (
+            lambda d: make_text(d / "notes.fasta", "hello world\nnot a fasta file\n"),
+            "record 1 of 'notes.fasta' reads like",
+        ),
     ],
 )
 def test_bad_files_get_specific_messages(tmp_path, make, message):
@@ -90,12 +119,13 @@ def test_limits_are_enforced_with_clear_messages(tmp_path):
 
 
 def test_file_kind_routes_by_extension():
-    assert [file_kind(p) for p in ["a.PNG", "b.mp4", "c.fa", "d.pdb", "e.sdf"]] == [
+    assert [file_kind(p) for p in ["a.PNG", "b.mp4", "c.fa", "d.pdb", "e.sdf", "f.CIF"]] == [
         "image",
         "video",
         "sequence",
-        "sequence",
+        "structure",
         "molecule",
+        "structure",
     ]
 
 

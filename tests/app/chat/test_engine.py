@@ -272,3 +272,31 @@ def test_cancel_request_stops_the_running_answer_it_names():
     assert engine.cancel_request("mine") is True
     assert _last(mine).end.state == "stopped"
     other.close()
+
+
+def _thinking_only(text: str, **usage) -> FakeBackend:
+    """A model that thinks and never writes answer text; ``usage`` is what its backend reports at the end."""
+    return FakeBackend(script=lambda messages, params: [
+        *(Delta("reasoning", word + " ") for word in text.split()),
+        *([Delta("usage", data=usage)] if usage else []),
+    ])  # fmt: skip
+
+
+def test_thinking_that_never_closed_becomes_the_answer():
+    final = _final(_thinking_only("I think it is water", thinking_unclosed=True))
+    assert (final.content, final.reasoning, final.thinking_seconds) == ("I think it is water ", "", None)
+    assert final.end.state == "answered" and final.thinking_unclosed
+
+
+def test_a_remote_backend_that_already_sent_the_reply_again_as_text_is_not_doubled():
+    backend = FakeBackend(script=lambda messages, params: [
+        Delta("reasoning", "it is water"), Delta("content", "it is water"), Delta("usage", data={"thinking_unclosed": True}),
+    ])  # fmt: skip
+    final = _final(backend)
+    assert (final.content, final.reasoning, final.end.state) == ("it is water", "", "answered")
+
+
+def test_thinking_that_closed_without_an_answer_stays_thinking_and_ends_empty():
+    final = _final(_thinking_only("just thinking"))
+    assert (final.content, final.reasoning.strip(), final.end.state) == ("", "just thinking", "empty")
+    assert final.thinking_seconds is not None

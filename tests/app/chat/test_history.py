@@ -53,7 +53,7 @@ def test_molecule_and_sequence_files_add_their_text_for_the_model(tmp_path):
     assert attachments[0].name == "aspirin.smi" and attachments[0].kind == "molecule"
     history = History([_turn("compare", attachments=attachments)])
     assert history.to_messages()[0]["content"] == [
-        {"type": "text", "text": "compare\n<SMILES>CC(=O)Oc1ccccc1C(=O)O</SMILES>"}
+        {"type": "text", "text": "compare\naspirin (aspirin.smi, line 1) → <SMILES>CC(=O)Oc1ccccc1C(=O)O</SMILES>"}
     ]
     assert history.turns[0].text == "compare"  # the typed text itself stays as typed
 
@@ -125,3 +125,22 @@ def test_the_model_text_of_a_reply_is_the_reply_without_its_marker(state):
     for content in ("", "Water is H2O.", "ends with (stopped)"):
         reply = Answer(content=content, end=TurnEnd(state, tokens=64)).text_with_marker()
         assert without_end_marker(reply) == content
+
+
+def test_each_structure_is_found_once_whatever_its_spelling():
+    text = ("Ethanol <SMILES>CCO</SMILES>, also written OCC; the ester <SMILES>CC(=O)O.OCC>>CC(=O)OCC.O</SMILES> "
+            "and again CC(=O)O.OCC>>CC(=O)OCC.O; ethyl acetate CCOC(C)=O")  # fmt: skip
+    assert find_science(text) == [
+        Found("smiles", "CCO"),
+        Found("reaction", "CC(=O)O.OCC>>CC(=O)OCC.O"),
+        Found("smiles", "CCOC(C)=O"),
+    ]
+
+
+def test_the_panel_list_offers_molecules_and_reactions_newest_first():
+    first = Answer(content="x", found=[Found("smiles", "CCO")], end=TurnEnd("answered"))
+    second = Answer(
+        content="y", found=[Found("reaction", "CC>>C=C"), Found("protein", "MKV")], end=TurnEnd("answered")
+    )
+    history = History([_turn("a", answer=first), _turn("b", answer=second)])
+    assert history.molecules() == ["CC>>C=C", "CCO"]

@@ -29,7 +29,7 @@ def _events(loop, messages, **kwargs):
 
 def test_the_tools_are_the_science_endpoints_described_from_their_docstrings():
     names = [spec["function"]["name"] for spec in TOOL_SPECS]
-    assert names == list(science_api.SCIENCE_ENDPOINTS)
+    assert names == [name for name in science_api.SCIENCE_ENDPOINTS if name != "structure_card"]  # a whole file
     for spec in TOOL_SPECS:
         function = spec["function"]
         assert spec["type"] == "function" and function["parameters"]["required"]

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from app.chat.attachments import prepare_user_turn
-from app.chat.history import Answer, Found, History, ToolStep, Turn, TurnEnd
+from app.chat.history import Answer, AnswerSettings, Found, History, ToolStep, Turn, TurnEnd, find_science
 from app.chat.transcript import (
     FORMAT,
     VERSION,
@@ -117,8 +117,64 @@ def test_molecule_files_are_read_again_on_import(tmp_path):
     smi.write_text("CC(=O)Oc1ccccc1C(=O)O aspirin\n")
     history = History([Turn("compare", prepare_user_turn("compare", [str(smi)], Limits()).attachments)])
     restored = from_json(to_json(history))
-    assert restored.turns[0].attachments[0].text == "<SMILES>CC(=O)Oc1ccccc1C(=O)O</SMILES>"
+    assert (
+        restored.turns[0].attachments[0].text
+        == "aspirin (aspirin.smi, line 1) → <SMILES>CC(=O)Oc1ccccc1C(=O)O</SMILES>"
+    )
     assert restored.to_messages() == history.to_messages()
+
+
+SETTINGS = AnswerSettings(model="internlm/Intern-S1-mini", backend="local", system_prompt="You are a careful chemist.",
+                          sampling={"thinking": True, "temperature": 0.3, "top_p": 0.9, "top_k": 40, "min_p": 0.05,
+                                    "max_new_tokens": 512, "tools": False})  # fmt: skip
+REACTION = "CC(=O)O.OCC>>CC(=O)OCC.O"
+
+
+def test_round_trip_keeps_model_sampling_system_prompt_reactions_and_provenance(tmp_path):
+    assets = Path(__file__).resolve().parents[3] / "assets"
+    attachments = prepare_user_turn("x", [str(assets / "drugs.sdf")], Limits()).attachments
+    content = f"Esterification: <SMILES>{REACTION}</SMILES>"
+    answer = Answer(content=content, found=find_science(content), end=TurnEnd("answered"), settings=SETTINGS,
+                    usage={"completion_tokens": 12, "finish_reason": "stop", "thinking_unclosed": True})  # fmt: skip
+    history = History([Turn("Which is most polar?", attachments, answer)])
+    document = export_conversation(history)
+    assert (document["model"], document["backend"]) == ("internlm/Intern-S1-mini", "local")
+    assert document["system_prompt"] == "You are a careful chemist." and document["sampling"]["temperature"] == 0.3
+    file = document["turns"][0]["user"]["files"][0]
+    assert file["text"].splitlines()[1] == "aspirin (drugs.sdf, record 2) → <SMILES>CC(=O)Oc1ccccc1C(=O)O</SMILES>"
+    reaction = document["turns"][0]["answer"]["science"][0]
+    assert reaction["kind"] == "reaction" and reaction["svg"].lstrip().startswith("<svg")
+    assert [part["formula"] for part in reaction["report"]["products"]] == ["C4H8O2", "H2O"]
+    restored = from_json(json.dumps(document), upload_dir=str(tmp_path / "in"))
+    back = restored.turns[0]
+    assert back.answer.settings == SETTINGS and back.answer.usage["thinking_unclosed"] is True
+    assert back.answer.found == [Found("reaction", REACTION)]
+    assert back.attachments[0].name == "drugs.sdf" and back.attachments[0].text == attachments[0].text
+    again = export_conversation(restored)
+    document.pop("exported_at"), again.pop("exported_at")
+    assert again == document  # a second export says exactly the same
+    markdown = to_markdown(restored)
+    assert "model `internlm/Intern-S1-mini` · backend local · thinking True · temperature 0.3" in markdown
+    assert "**System prompt:**\n\nYou are a careful chemist." in markdown
+    assert "- `drugs.sdf`: caffeine (drugs.sdf, record 1); aspirin (drugs.sdf, record 2)" in markdown
+    assert "| Product 1 | CCOC(C)=O · C4H8O2 · 88.11 g/mol |" in markdown
+    assert "(the model never closed its thinking" in markdown
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"settings": "fast"}, "'answer.settings' must be an object"),
+        ({"settings": {"sampling": []}}, "'answer.settings.sampling' must be an object"),
+        ({"settings": {"model": 3}}, "'answer.settings.model' must be a string"),
+        ({"usage": []}, "'answer.usage' must be an object"),
+        ({"usage": {"finish_reason": ["x"]}}, "'answer.usage.finish_reason' must be a plain value"),
+    ],
+)
+def test_bad_settings_or_usage_are_named(answer, message):
+    document = _doc([{"user": {"text": "x"}, "answer": {"content": "y", **answer}}])
+    with pytest.raises(ConversationImportError, match=f"turn 1: {message}"):
+        from_json(document)
 
 
 def test_markdown_export(history, tmp_path):
@@ -128,7 +184,7 @@ def test_markdown_export(history, tmp_path):
     assert "## 🧑 User" in markdown and "## 🤖 Assistant" in markdown and TYPED in markdown
     assert "data:image/svg+xml;base64," in markdown and "| Molecular weight (g/mol) | 46.07 |" in markdown
     assert "**Protein**" in markdown and f"| Length (aa) | {len(PROTEIN)} |" in markdown
-    assert "Attachments: `flask.png`" in markdown and "*(cut off at 1 tokens)*" in markdown
+    assert "Attachments:\n- `flask.png`" in markdown and "*(cut off at 1 tokens)*" in markdown
     md_path, json_path = write_exports(history, str(tmp_path))
     assert Path(md_path).read_text(encoding="utf-8").startswith("# Intern-S1 Studio")
     assert json.loads(Path(json_path).read_text(encoding="utf-8"))["format"] == FORMAT

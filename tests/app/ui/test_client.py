@@ -5,7 +5,7 @@ import time
 import pytest
 from gradio_client import Client, handle_file
 from studio_app import launched_app
-from studio_media import ASPIRIN, UBIQUITIN, make_image
+from studio_media import ASPIRIN, UBIQUITIN, make_image, make_pdb
 
 from app import science_api
 from app.backends.fake import FakeBackend
@@ -37,9 +37,10 @@ def client(running):
     return Client(running.url, verbose=False)
 
 
-def test_endpoints_are_the_five_documented_ones(client):
+def test_endpoints_are_the_documented_ones(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/chat", "/check_smiles", "/check_sequence", "/render_molecule"}  # no /tokenize: fake
+    assert set(endpoints) == {"/chat", "/check_smiles", "/check_sequence", "/render_molecule", "/name_to_structure",
+                              "/structure_card"}  # no /tokenize: fake  # fmt: skip
     chat = {p["parameter_name"]: p["python_type"]["type"] for p in endpoints["/chat"]["parameters"]}
     assert chat == {"message": "str", "files": "list[filepath]", "thinking": "bool", "temperature": "float",
                     "top_p": "float", "top_k": "int", "min_p": "float", "max_new_tokens": "int",
@@ -118,3 +119,12 @@ def test_cancel_stops_the_backend_quickly():
         while not backend.calls[-1].cancel_requested and time.monotonic() < deadline:
             time.sleep(0.02)
         assert backend.calls[-1].cancel_requested and not backend.calls[-1].finished
+
+
+def test_a_structure_file_and_a_name_through_gradio_client(client, tmp_path):
+    pdb = make_pdb(tmp_path / "1abc.pdb")
+    card = client.predict(structure=pdb.read_text(), name="1abc.pdb", api_name="/structure_card")
+    assert card["ok"] and [chain["length"] for chain in card["chains"]] == [16, 8]
+    assert card["chains"][0]["fasta"] == f">1abc.pdb chain A\n{UBIQUITIN[:16]}"
+    name = client.predict(name="2-acetyloxybenzoic acid", api_name="/name_to_structure")
+    assert name == science_api.name_to_structure("2-acetyloxybenzoic acid")  # OPSIN's structure, or why it is off

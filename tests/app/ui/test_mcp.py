@@ -3,13 +3,14 @@ described, and every result (good input, bad input, each input kind) is JSON."""
 
 import asyncio
 import json
+import shutil
 from dataclasses import replace
 
 import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from studio_app import free_port
-from studio_media import ASPIRIN, UBIQUITIN
+from studio_media import ASPIRIN, UBIQUITIN, pdb_text
 
 from app import science_api
 from app.backends.fake import FakeBackend
@@ -18,6 +19,8 @@ from app.ui.blocks import build_demo, launch
 
 
 pytestmark = pytest.mark.slow
+
+PDB_TEXT = pdb_text()
 
 CALLS = {
     "check_smiles": [{"smiles": ASPIRIN}, {"smiles": "CC(=O)O.OCC>>CC(=O)OCC"}, {"smiles": "C1CC(!"}, {"smiles": ""}],
@@ -28,6 +31,8 @@ CALLS = {
         {"sequence": "MKT*#@"},
     ],
     "render_molecule": [{"smiles": "c1ccccc1", "width": 200, "height": 150}, {"smiles": "not a molecule"}],
+    "name_to_structure": [{"name": "2-acetyloxybenzoic acid"}, {"name": "foobarane"}, {"name": "x" * 10_000}],
+    "structure_card": [{"structure": PDB_TEXT, "name": "1abc.pdb"}, {"structure": "HEADER    X\nEND\n"}],
 }
 
 
@@ -62,6 +67,8 @@ def test_the_tools_are_exactly_the_science_endpoints_with_typed_described_parame
     assert tools["check_smiles"].inputSchema["properties"]["smiles"]["type"] == "string"
     assert tools["render_molecule"].inputSchema["properties"]["width"]["type"] == "integer"
     assert "FASTA" in tools["check_sequence"].inputSchema["properties"]["sequence"]["description"]
+    assert "OPSIN" in tools["name_to_structure"].description
+    assert "PDB or mmCIF" in tools["structure_card"].inputSchema["properties"]["structure"]["description"]
 
 
 def test_every_call_answers_json_for_good_and_bad_input(mcp_url):
@@ -85,6 +92,13 @@ def test_every_call_answers_json_for_good_and_bad_input(mcp_url):
     drawn = parsed["render_molecule", json.dumps({"smiles": "c1ccccc1", "width": 200, "height": 150})]
     assert drawn["ok"] and drawn["svg"].lstrip().startswith("<svg")
     assert parsed["render_molecule", json.dumps({"smiles": "not a molecule"})]["svg"] is None
+    names = [parsed["name_to_structure", json.dumps(arguments)] for arguments in CALLS["name_to_structure"]]
+    assert "the limit is 2,000" in names[2]["error"]
+    if shutil.which("java"):  # OPSIN needs a JVM; without one every name says so (tests/app/test_science_api.py)
+        assert names[0]["canonical_smiles"] == ASPIRIN and names[1]["error"].startswith("OPSIN could not interpret")
+    card, empty = (parsed["structure_card", json.dumps(arguments)] for arguments in CALLS["structure_card"])
+    assert [chain["header"] for chain in card["chains"]] == ["1abc.pdb chain A", "1abc.pdb chain B"]
+    assert not empty["ok"] and "no atoms" in empty["error"]
 
 
 def test_chat_is_not_callable_as_a_tool(mcp_url):
