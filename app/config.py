@@ -8,8 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
-VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v")
+# The decoders allowed to see an upload's bytes, by file suffix (issue 16): the Pillow format the image must be in and
+# the FFmpeg demuxer a video is opened with. Nothing else is ever tried, whatever the content claims: no EPS/PS/PDF
+# plugin (Ghostscript), no playlist or network-capable demuxer (HLS, concat, …). The UI, the API and ``serve`` share
+# these tables (app.chat.media_checks opens files with them).
+IMAGE_FORMATS = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF", ".bmp": "BMP", ".tif": "TIFF",
+    ".tiff": "TIFF",
+}  # fmt: skip
+VIDEO_DEMUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".webm": "matroska", ".mkv": "matroska", ".avi": "avi"}
+# MIME types ``serve`` accepts in data: URLs → the suffix the decoded file is stored under (and so its decoder).
+IMAGE_MIME_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif",
+                    "image/bmp": ".bmp", "image/tiff": ".tiff"}  # fmt: skip
+VIDEO_MIME_TYPES = {"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm",
+                    "video/x-matroska": ".mkv", "video/x-msvideo": ".avi"}  # fmt: skip
+IMAGE_EXTENSIONS = tuple(IMAGE_FORMATS)
+VIDEO_EXTENSIONS = tuple(VIDEO_DEMUXERS)
 SEQUENCE_EXTENSIONS = (".fasta", ".fa", ".faa", ".fna")
 STRUCTURE_EXTENSIONS = (".pdb", ".cif", ".ent", ".mmcif")  # PDB / mmCIF: chains, ligands, 3D (science_tools)
 MOLECULE_EXTENSIONS = (".sdf", ".mol", ".smi")
@@ -32,6 +46,10 @@ class Limits:
     max_video_frames: int = 8  # one tile per frame
     max_video_seconds: float = 600.0  # longer videos are refused before decoding
     max_image_pixels: int = 64_000_000  # decompression-bomb guard, checked from the header
+    # Memory the image processor may need to prepare one image, estimated from the header (app.chat.media_checks):
+    # a 48-megapixel photo needs ~0.7 GB, a 7,999² image ~1 GB, a 1×60,000,000 strip ~600 GB (its resize buffer).
+    max_image_decode_mb: float = 768.0
+    max_video_frame_pixels: int = 3840 * 2160  # 4K UHD; every frame's size is read from the container header
     max_text_chars: int = 20_000
     max_prompt_tokens: int = 8192
     max_new_tokens: int = 1024  # slider default
@@ -40,6 +58,11 @@ class Limits:
     max_requests_per_session: int = 1  # a session may have one answer streaming at a time
     concurrency_limit: int = 4  # answers generated at once across all sessions
     request_timeout_s: float = 600.0
+    # uploads (the page and the API): Gradio keeps them this long (delete_cache), and each client address may send
+    # this many upload requests / megabytes within that window (app.ui.page_guard)
+    upload_retention_hours: float = 24.0
+    max_uploads_per_client: int = 500
+    max_upload_mb_per_client: float = 2048.0
     # serve (the OpenAI-compatible server): bounds checked before a request body is read or parsed
     max_request_body_mb: float = 64.0  # whole JSON body, base64 media included
     max_messages_per_request: int = 512

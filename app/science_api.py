@@ -15,6 +15,7 @@ from typing import Any
 
 import science_tools
 from app.chat import names
+from app.chat.errors import text_argument
 
 
 __all__ = [
@@ -32,12 +33,6 @@ MAX_FILE_LABEL_CHARS = 120  # a structure's file name as FASTA headers show it
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
 
-def _text(value: Any) -> str:
-    # API clients may send null for an empty box; anything else reaches science_tools as given (a wrong type is
-    # reported there).
-    return "" if value is None else value
-
-
 def check_smiles(smiles: str) -> dict:
     """Check whether a SMILES string is a valid molecule, and describe the molecule.
 
@@ -51,7 +46,7 @@ def check_smiles(smiles: str) -> dict:
         lipinski_pass), "error" (the reason in words when invalid, for example an unclosed ring),
         "error_position" (0-based character index) and "warnings".
     """
-    return science_tools.check_smiles(_text(smiles)).to_dict()
+    return science_tools.check_smiles(text_argument(smiles, "smiles")).to_dict()
 
 
 def check_sequence(sequence: str) -> dict:
@@ -68,7 +63,7 @@ def check_sequence(sequence: str) -> dict:
         composition), "error" (which characters at which 1-based positions are not allowed),
         "invalid_residues", "record_count" and "warnings".
     """
-    return science_tools.check_sequence(_text(sequence)).to_dict()
+    return science_tools.check_sequence(text_argument(sequence, "sequence")).to_dict()
 
 
 def render_molecule(smiles: str, width: int = 320, height: int = 240) -> dict:
@@ -83,7 +78,7 @@ def render_molecule(smiles: str, width: int = 320, height: int = 240) -> dict:
         The molecule report of check_smiles plus "svg": the SVG markup, or null when the SMILES is invalid or the
         molecule was not drawn (a note in "warnings" says why, e.g. more heavy atoms than the drawing limit).
     """
-    report = science_tools.check_smiles(_text(smiles))
+    report = science_tools.check_smiles(text_argument(smiles, "smiles"))
     result = {**report.to_dict(), "svg": None}
     if not report.ok:
         return result
@@ -120,7 +115,7 @@ def name_to_structure(name: str) -> dict:
         "source" ("OPSIN"), "opsin_smiles", "error" (OPSIN's own reason for a name it cannot read, or why name
         conversion is off on this server, e.g. no Java runtime) and "warnings".
     """
-    return names.name_to_structure(_text(name)).to_dict()
+    return names.name_to_structure(text_argument(name, "name")).to_dict()
 
 
 def structure_card(structure: str, name: str = "") -> dict:
@@ -138,7 +133,7 @@ def structure_card(structure: str, name: str = "") -> dict:
         text was refused or could not be read: over the size limit, no ATOM records, not a structure) and
         "warnings".
     """
-    text = _text(structure)
+    text = text_argument(structure, "structure")
     if "\n" not in text and "\r" not in text:
         text += "\n"  # science_tools reads a one-line str as a path; an API caller's text is never a path here
     return science_tools.read_structure(text, name=_file_label(name)).to_dict()

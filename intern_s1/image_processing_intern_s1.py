@@ -6,7 +6,10 @@ exact tile count of an image size, which the app uses for its prompt budget. Wha
 
 * input hygiene: EXIF orientation, RGBA/LA/P-with-transparency composited on white (as transformers does),
   CMYK/L/1/P converted, 16-bit and 32-bit greyscale scaled to 8 bit (transformers would saturate them);
-* a decompression-bomb guard (``max_image_pixels``) checked from the file header, before decoding;
+* a decompression-bomb guard (``max_image_pixels``) checked from the file header, before decoding, and a guard on
+  the memory the tiling's first resize pass will take (``max_resize_bytes``: that pass keeps the input's height at
+  the canvas width, so a 116 kB 1 × 60,000,000 1-bit PNG under the pixel limit would need 107 GB);
+* only the Pillow plugins of :data:`IMAGE_FORMATS` open a file (never EPS/PS/PDF, which would run Ghostscript);
 * clear errors (:class:`InternS1MediaError`) for missing, unreachable, truncated or corrupt images;
 * the Intern-S1 defaults of the real ``preprocessor_config.json`` (448 px, ImageNet mean/std).
 
@@ -42,6 +45,11 @@ logger = logging.getLogger(__name__)
 # PIL raises DecompressionBombError above twice its warning limit (~179 MP); we use the same ceiling so that
 # every image PIL itself would open without error is accepted, and apply it to in-memory inputs too.
 DEFAULT_MAX_IMAGE_PIXELS = 2 * 89_478_485
+# The tiling's first (horizontal) resize pass keeps the input's height at the canvas width: it needs
+# height × canvas columns × 448 × 4 bytes (measured: a 1 × 100,000 strip costs +200 MB). Refused above this.
+DEFAULT_MAX_RESIZE_BYTES = 2**32
+# The Pillow plugins allowed to decode an input (by content; a JPEG named .png is fine, an EPS named .png is not).
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 URL_TIMEOUT_S = 30.0
 _EXIF_ORIENTATION = 0x0112
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
@@ -74,6 +82,22 @@ def check_image_pixels(width: int, height: int, max_pixels: int | None, source: 
         )
 
 
+def check_resize_buffer(
+    width: int, height: int, max_bytes: int | None, source: str = "image", max_patches: int = 12
+) -> None:
+    """Refuse an image whose tiling would need a resize buffer over ``max_bytes`` (an extreme aspect ratio)."""
+    if max_bytes is None:
+        return
+    columns, _ = get_tile_grid(height, width, max_patches=max_patches)
+    needed = height * columns * 448 * 4  # [height, canvas width, 4 channels] uint8, the first resize pass
+    if needed > max_bytes:
+        raise InternS1MediaError(
+            f"{source} is {width}x{height} pixels: tiling it would need a {needed / 2**30:,.1f} GiB resize buffer, "
+            f"above the limit of {max_bytes / 2**30:,.1f} GiB (extreme aspect ratio); crop it or raise "
+            "`max_resize_bytes`."
+        )
+
+
 def _fetch_url_bytes(url: str, timeout: float, kind: str) -> bytes:
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=True)
@@ -99,10 +123,19 @@ def read_media_bytes_or_path(source: str, kind: str, timeout: float = URL_TIMEOU
     return path
 
 
-def load_image(source: str | PIL.Image.Image, max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS) -> PIL.Image.Image:
-    """Open an image from a URL, data URI, path or PIL image and return it as an upright 8-bit RGB image."""
+def load_image(
+    source: str | PIL.Image.Image,
+    max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
+    max_resize_bytes: int | None = DEFAULT_MAX_RESIZE_BYTES,
+) -> PIL.Image.Image:
+    """Open an image from a URL, data URI, path or PIL image and return it as an upright 8-bit RGB image.
+
+    Files are opened only by the plugins of :data:`IMAGE_FORMATS`; the pixel count and the tiling's resize buffer
+    are checked from the header, before any pixel is decoded.
+    """
     if isinstance(source, PIL.Image.Image):
         check_image_pixels(*source.size, max_pixels)
+        check_resize_buffer(*source.size, max_resize_bytes)
         return to_rgb_image(source)
     if not isinstance(source, str):
         raise TypeError(f"expected an image path, URL or PIL image, got {type(source).__name__}")
@@ -112,16 +145,19 @@ def load_image(source: str | PIL.Image.Image, max_pixels: int | None = DEFAULT_M
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
-            image = PIL.Image.open(stream)
-            # Size comes from the header: refuse a bomb before decoding any pixel.
+            image = PIL.Image.open(stream, formats=IMAGE_FORMATS)
+            # Size comes from the header: refuse a bomb (or an extreme strip) before decoding any pixel.
             check_image_pixels(*image.size, max_pixels, source=f"image {label!r}")
+            check_resize_buffer(*image.size, max_resize_bytes, source=f"image {label!r}")
             image.load()
     except PIL.Image.DecompressionBombError as error:
         raise InternS1MediaError(
             f"image {label!r} is too large to decode safely (decompression-bomb guard): {error}"
         ) from error
     except PIL.UnidentifiedImageError as error:
-        raise InternS1MediaError(f"{label!r} is not a readable image (unknown or corrupt format)") from error
+        raise InternS1MediaError(
+            f"{label!r} is not a readable image (unknown or corrupt, or not one of {', '.join(IMAGE_FORMATS)})"
+        ) from error
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, InternS1MediaError):
             raise
@@ -174,17 +210,18 @@ class _InternS1InputsMixin:
     size = {"height": 448, "width": 448}
     crop_to_patches = False  # as in the real preprocessor_config.json; the processor turns it on
     max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
+    max_resize_bytes: int | None = DEFAULT_MAX_RESIZE_BYTES
 
     def fetch_images(self, image_url_or_urls):
         if isinstance(image_url_or_urls, (list, tuple)):
             return [self.fetch_images(item) for item in image_url_or_urls]
         if isinstance(image_url_or_urls, str):
-            return load_image(image_url_or_urls, self.max_image_pixels)
+            return load_image(image_url_or_urls, self.max_image_pixels, self.max_resize_bytes)
         return image_url_or_urls
 
     def process_image(self, image, *args, **kwargs):
         if isinstance(image, PIL.Image.Image):
-            image = load_image(image, self.max_image_pixels)
+            image = load_image(image, self.max_image_pixels, self.max_resize_bytes)
         else:
             _check_array_pixels(image, self.max_image_pixels)
         return super().process_image(image, *args, **kwargs)
@@ -215,12 +252,22 @@ if _HAS_TORCHVISION:
         """Torchvision Intern-S1 image processor: `GotOcr2ImageProcessor` with safe inputs and Intern-S1 defaults."""
 
     __all__ = [
+        "IMAGE_FORMATS",
         "InternS1ImageProcessor",
         "InternS1ImageProcessorPil",
         "InternS1MediaError",
+        "check_resize_buffer",
         "get_tile_grid",
         "load_image",
         "to_rgb_image",
     ]
 else:
-    __all__ = ["InternS1ImageProcessorPil", "InternS1MediaError", "get_tile_grid", "load_image", "to_rgb_image"]
+    __all__ = [
+        "IMAGE_FORMATS",
+        "InternS1ImageProcessorPil",
+        "InternS1MediaError",
+        "check_resize_buffer",
+        "get_tile_grid",
+        "load_image",
+        "to_rgb_image",
+    ]

@@ -41,6 +41,9 @@ from intern_s1.image_processing_intern_s1 import InternS1MediaError, read_media_
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_FRAMES = 16
+# Frames larger than 8K UHD are refused from the container header, before any is decoded (every sampled frame is
+# held as RGB: eight 7,000² frames of a 4 MB .mov would take 1.2 GB before resizing).
+DEFAULT_MAX_FRAME_PIXELS = 7680 * 4320
 VIDEO_BACKENDS = ("decord", "pyav")
 
 # The backend chosen for the current `preprocess` call; a context variable keeps concurrent calls independent.
@@ -230,14 +233,36 @@ def _read_with_pyav(data: bytes | str, label: str, sample_indices_fn: Callable) 
     return frames, metadata
 
 
+def _check_frame_size(data: bytes | str, label: str, max_pixels: int | None) -> None:
+    """Refuse a video whose frames are over ``max_pixels``, from the container header (nothing decoded yet)."""
+    import av
+
+    if max_pixels is None:
+        return
+    try:
+        with av.open(io.BytesIO(data) if isinstance(data, bytes) else data) as container:
+            streams = container.streams.video
+            width, height = (streams[0].width, streams[0].height) if streams else (0, 0)
+    except av.error.FFmpegError:
+        return  # not readable by PyAV: the decoder below words that error
+    if width * height > max_pixels:
+        raise InternS1MediaError(
+            f"video {label!r} has frames of {width}x{height} = {width * height:,} pixels, above the limit of "
+            f"{max_pixels:,}; downscale it or raise `max_frame_pixels`."
+        )
+
+
 def load_video(
-    video: str, sample_indices_fn: Callable, backend: str | None = None
+    video: str,
+    sample_indices_fn: Callable,
+    backend: str | None = None,
+    max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS,
 ) -> tuple[np.ndarray, VideoMetadata]:
     """Decode the frames chosen by ``sample_indices_fn(metadata=...)`` from a path, URL or data URI.
 
-    Returns ``(frames [F, H, W, 3] uint8 RGB, metadata)``. Raises :class:`InternS1MediaError` for bad input.
-    A file decord cannot open or decode is decoded with PyAV (the same frames), which also words the error for
-    files that are not videos at all.
+    Returns ``(frames [F, H, W, 3] uint8 RGB, metadata)``. Raises :class:`InternS1MediaError` for bad input,
+    including frames over ``max_frame_pixels`` (checked from the header first). A file decord cannot open or decode
+    is decoded with PyAV (the same frames), which also words the error for files that are not videos at all.
     """
     backend = backend or default_video_backend()
     if backend not in VIDEO_BACKENDS:
@@ -246,6 +271,7 @@ def load_video(
         )
     data = _open_source(video)
     label = video if len(video) < 200 else video[:200] + "…"
+    _check_frame_size(data, label, max_frame_pixels)
     if backend == "decord":
         try:
             return _read_with_decord(data, label, sample_indices_fn)
@@ -261,6 +287,7 @@ class InternS1VideoProcessor(InternVLVideoProcessor):
     image_std = IMAGENET_DEFAULT_STD
     size = {"height": 448, "width": 448}
     max_frames = DEFAULT_MAX_FRAMES
+    max_frame_pixels: int | None = DEFAULT_MAX_FRAME_PIXELS
     video_load_backend = None
     valid_kwargs = InternS1VideoProcessorKwargs
 
@@ -313,7 +340,8 @@ class InternS1VideoProcessor(InternVLVideoProcessor):
             def sample_indices_fn(metadata):
                 return self.sample_frames(metadata)
 
-        return load_video(video_url_or_urls, sample_indices_fn, backend=_requested_backend.get())
+        return load_video(video_url_or_urls, sample_indices_fn, backend=_requested_backend.get(),
+                          max_frame_pixels=self.max_frame_pixels)  # fmt: skip
 
 
 __all__ = ["InternS1VideoProcessor", "load_video"]

@@ -40,11 +40,15 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
-# A Java runtime for name → structure (OPSIN, bundled by py2opsin); without one the feature says why and stays off.
+# The Debian packages the app itself needs, one list for here and for Hugging Face Spaces (which installs
+# packages.txt): a Java runtime for name -> structure (OPSIN, bundled by py2opsin). Without it the feature says why
+# and stays off.
 if ! command -v java >/dev/null 2>&1; then
+    APP_PACKAGES=$(grep -v '^#' packages.txt | xargs)
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing Debian default-jre-headless for name -> structure (OPSIN)"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+        echo "setup: installing Debian $APP_PACKAGES (packages.txt) for name -> structure (OPSIN)"
+        # shellcheck disable=SC2086  # one word per package
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APP_PACKAGES >/dev/null) \
             || echo "setup: could not install a Java runtime; name -> structure will be off with that reason"
     else
         echo "setup: java not found and not root; name -> structure will be off with that reason"

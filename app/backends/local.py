@@ -2,7 +2,9 @@
 
 ``TextIteratorStreamer`` carries decoded text from the worker to the caller; ``StreamSplitter`` turns it into
 reasoning / answer / tool-call deltas. A stopping criterion watches the caller's cancel event, so Stop (or a
-closed tab) ends ``generate`` at the next token — well within a second for any model that fits one device.
+closed tab) ends ``generate`` at the next token — well within a second for any model that fits one device — and
+the model's forward pass itself is interruptible (:mod:`app.backends.interruptible`), so a Stop during a long prompt's
+prefill lands within about a second too instead of after the whole prompt.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.backends.base import BackendError, BackendInfo, BackendInputError, ChatBackend, Delta, SamplingParams
+from app.backends.interruptible import Interrupted, make_interruptible, watching
 from app.config import Limits, ModelOptions
 
 
@@ -133,6 +136,7 @@ class TransformersBackend(ChatBackend):
             raise BackendError(f"could not load the model from {path!r}: {error}") from error
         self.load_seconds = time.monotonic() - started
         self._dtype = dtype
+        make_interruptible(self.model)  # before any compile: the compiled step must include the checks' no-op path
         self.compile_seconds: float | None = None
         # A compiled decode step (and a CUDA graph above all) is not for concurrent use: one generation at a time.
         self._generate_lock = threading.Lock() if self.options.compile else contextlib.nullcontext()
@@ -258,11 +262,13 @@ class TransformersBackend(ChatBackend):
 
         def worker() -> None:
             try:
-                with self._generate_lock:
+                with self._generate_lock, watching(cancel, reader_gone):
                     output = self.model.generate(
                         **self._generation_kwargs(inputs, params, streamer, cancel, reader_gone)
                     )
                 counter["tokens"] = int(output.shape[-1]) - prompt_tokens
+            except Interrupted:  # Stop during a forward pass (a long prefill): a stop, not a failure
+                streamer.end()
             except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread as BackendError
                 failure.append(error)
                 streamer.end()

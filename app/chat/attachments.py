@@ -9,7 +9,6 @@ per chain headed by the file and chain name (:mod:`app.chat.structures`). Every 
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
@@ -19,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import science_tools
+from app.chat.errors import InputError
+from app.chat.media_checks import count_tiles, probe_image, probe_video
+from app.chat.science_files import molecule_file_lines, sequence_file_lines
 from app.chat.structures import structure_note, structure_prompt_text
 from app.config import (
     ACCEPTED_EXTENSIONS,
@@ -54,10 +56,6 @@ logger = logging.getLogger(__name__)
 _CONTROL_TOKEN = re.compile(r"<(?=\|[a-z_]+\|>|/?(?:IMG_CONTEXT|img|video|think)>)")
 
 
-class InputError(ValueError):
-    """Bad user input; the message is shown to the user as is."""
-
-
 @dataclass
 class PreparedTurn:
     """One user turn ready for a backend, plus notes the UI shows (tiles used, frames sampled)."""
@@ -83,97 +81,15 @@ def file_kind(path: str) -> str:
     raise InputError(f"'{shown}' is not a supported file type; accepted: {', '.join(ACCEPTED_EXTENSIONS)}")
 
 
-def count_tiles(width: int, height: int, max_tiles: int) -> int:
-    """Tiles (448 px, plus a thumbnail when more than one) the Intern-S1 image processor makes of such an image.
-
-    The processor's own count (``get_number_of_image_patches``, the dynamic tiling with ``crop_to_patches`` on, as
-    the Intern-S1 processor runs it), so the prompt budget matches what the model will see.
-    """
-    return _image_processor().get_number_of_image_patches(height, width, {"max_patches": max_tiles})
-
-
-@functools.lru_cache(maxsize=1)
-def _image_processor():
-    # Imported here: `import app` must stay light (no transformers, no torch).
-    from intern_s1.image_processing_intern_s1 import InternS1ImageProcessorPil
-
-    return InternS1ImageProcessorPil(crop_to_patches=True)
-
-
-def _check_size(path: str, limits: Limits) -> None:
+def _check_size(path: str, name: str, limits: Limits) -> None:
     try:
         size = os.path.getsize(path)
     except OSError as error:
-        raise InputError(f"the uploaded file '{Path(path).name}' could not be read") from error
+        raise InputError(f"the uploaded file '{name}' could not be read") from error
     if size == 0:
-        raise InputError(f"'{Path(path).name}' is empty")
+        raise InputError(f"'{name}' is empty")
     if size > limits.max_file_size_bytes:
-        raise InputError(f"'{Path(path).name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB")
-
-
-def probe_image(path: str, limits: Limits) -> str:
-    """Open the image header, refuse bombs and unreadable files, and describe its tile budget."""
-    from PIL import Image, UnidentifiedImageError
-
-    name = Path(path).name
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if width * height > limits.max_image_pixels:
-                raise InputError(
-                    f"'{name}' has {width}×{height} pixels; the limit is {limits.max_image_pixels:,} pixels"
-                )
-            image.verify()
-    except InputError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise InputError(f"'{name}' is not a readable image ({type(error).__name__})") from error
-    tiles = count_tiles(width, height, limits.max_tiles_per_image)
-    return f"{name}: {width}×{height} px → about {tiles} tile(s), {tiles * TOKENS_PER_TILE} image tokens"
-
-
-def probe_video(path: str, limits: Limits) -> str:
-    """Check that the video decodes and say how many of its frames will be sampled."""
-    import av
-
-    name = Path(path).name
-    try:
-        with av.open(path) as container:
-            if not container.streams.video:
-                raise InputError(f"'{name}' has no video stream")
-            stream = container.streams.video[0]
-            seconds = _video_seconds(container, stream)
-            frames = stream.frames
-            if not frames and seconds and stream.average_rate:
-                frames = int(seconds * stream.average_rate)
-    except InputError:
-        raise
-    except (av.error.FFmpegError, OSError, ValueError) as error:
-        raise InputError(f"'{name}' is not a readable video ({type(error).__name__})") from error
-    if seconds is not None and seconds > limits.max_video_seconds:
-        raise InputError(f"'{name}' lasts {_clock(seconds)}; the limit is {_clock(limits.max_video_seconds)}")
-    if frames == 0 and seconds == 0:
-        raise InputError(f"'{name}' has no frames")
-    sampled = min(limits.max_video_frames, frames) if frames else limits.max_video_frames
-    return (
-        f"{name}: {frames or 'unknown number of'} frames → {sampled} sampled "
-        f"(frame budget {limits.max_video_frames}, {TOKENS_PER_TILE} tokens per frame)"
-    )
-
-
-def _video_seconds(container, stream) -> float | None:
-    """Duration from the stream header, else the container's (None when neither says)."""
-    if stream.duration is not None and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / 1_000_000  # av.time_base: microseconds
-    return None
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+        raise InputError(f"'{name}' is {size / 2**20:.1f} MB; the limit is {limits.max_file_size_mb:g} MB")
 
 
 def neutralize_control_tokens(text: str) -> str:
@@ -213,20 +129,20 @@ def read_attachment(path: str, limits: Limits, name: str | None = None) -> tuple
         InputError: naming the file and the problem.
     """
     kind = file_kind(path)
-    _check_size(path, limits)
     attachment = Attachment(path=path, name=name or Path(path).name, kind=kind)
+    _check_size(path, attachment.name, limits)
     if kind == "image":
-        return attachment, probe_image(path, limits)
+        return attachment, probe_image(path, limits, attachment.name)
     if kind == "video":
-        return attachment, probe_video(path, limits)
+        return attachment, probe_video(path, limits, attachment.name)
     if kind == "structure":
         report = science_tools.read_structure(path, name=attachment.name)
         if not report.ok:
             raise InputError(report.error or f"'{attachment.name}' could not be read as a structure")
         return replace(attachment, text=structure_prompt_text(report)), structure_note(report)
-    from app.chat.science_files import molecule_file_lines, sequence_file_lines  # it imports InputError from here
-
-    lines = (molecule_file_lines if kind == "molecule" else sequence_file_lines)(path, attachment.name)
+    # The text a file adds must fit the message's character budget: reading stops as soon as it cannot.
+    read_lines = molecule_file_lines if kind == "molecule" else sequence_file_lines
+    lines = read_lines(path, attachment.name, max_chars=limits.max_text_chars)
     return replace(attachment, text="\n".join(lines)), None
 
 

@@ -5,7 +5,9 @@ quota, streams the backend (or the tool loop) into an :class:`~app.chat.history.
 ~20 times a second, and always ends it with a :class:`~app.chat.history.TurnEnd`:
 
 * ``timed_out`` — the request time limit passed (a watchdog cancels even a backend that never sends a token);
-* ``stopped`` — the session's cancel event was set (Stop), or the caller closed the stream (a tab or client left);
+* ``stopped`` — the session's cancel event was set (Stop), or the caller closed the stream (a tab or client left,
+  an API client's ``job.cancel()``). The backend is read on a pump thread (:mod:`app.chat.pump`) and the stream yields
+  at once and then at least every 0.2 s, so a close lands at once even before the first token or during a prefill;
 * ``failed`` — the backend raised; the reason is a short message, the details go to the server log;
 * ``cut_off`` — the backend's final usage record says ``finish_reason == "length"``;
 * ``empty`` — the model returned no answer text; ``answered`` otherwise.
@@ -28,6 +30,7 @@ from typing import Any
 from app.backends.base import BackendError, ChatBackend, Delta, SamplingParams
 from app.chat.attachments import InputError, approx_tokens
 from app.chat.history import Answer, ToolStep, TurnEnd, find_science
+from app.chat.pump import pumped
 from app.chat.sessions import SessionRegistry
 from app.chat.tools import ToolLoop
 from app.config import Limits
@@ -40,32 +43,51 @@ logger = logging.getLogger(__name__)
 UPDATE_INTERVAL_S = 0.05  # stream to the browser at most ~20 times a second (full-history re-renders are costly)
 
 
+def _number(name: str, value: Any) -> float:
+    """``value`` as a float, or an InputError naming the parameter (API callers can send any JSON value)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{name} must be true or false, got {value!r} ({type(value).__name__})")
+    return value
+
+
 def make_params(
     thinking: bool, temperature: float, top_p: float, top_k: float, min_p: float, max_new_tokens: float, limits: Limits
 ) -> SamplingParams:
     """Validated sampling parameters (API callers can send anything).
 
     Raises:
-        InputError: naming the parameter, its allowed range and the value received.
+        InputError: naming the parameter, its type or allowed range, and the value received.
     """
+    enable_thinking = _flag("thinking", thinking)
+    temperature, top_p, top_k, min_p, max_new_tokens = (
+        _number(name, value)
+        for name, value in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k), ("min_p", min_p),
+                            ("max_new_tokens", max_new_tokens))
+    )  # fmt: skip
     checks = [
         (0.0 <= temperature <= 2.0, f"temperature must be between 0 and 2, got {temperature}"),
         (0.0 < top_p <= 1.0, f"top_p must be in (0, 1], got {top_p}"),
-        (top_k >= 0 and float(top_k).is_integer(), f"top_k must be a whole number ≥ 0, got {top_k}"),
+        (top_k >= 0 and top_k.is_integer(), f"top_k must be a whole number ≥ 0, got {top_k}"),
         (0.0 <= min_p <= 1.0, f"min_p must be between 0 and 1, got {min_p}"),
-        (1 <= max_new_tokens <= limits.max_new_tokens_cap and float(max_new_tokens).is_integer(),
+        (1 <= max_new_tokens <= limits.max_new_tokens_cap and max_new_tokens.is_integer(),
          f"max_new_tokens must be a whole number between 1 and {limits.max_new_tokens_cap}, got {max_new_tokens}"),
     ]  # fmt: skip
     for ok, message in checks:
         if not ok:
             raise InputError(message)
     return SamplingParams(
-        temperature=float(temperature),
-        top_p=float(top_p),
+        temperature=temperature,
+        top_p=top_p,
         top_k=int(top_k),
-        min_p=float(min_p),
+        min_p=min_p,
         max_new_tokens=int(max_new_tokens),
-        enable_thinking=bool(thinking),
+        enable_thinking=enable_thinking,
     )
 
 
@@ -174,6 +196,10 @@ class ChatEngine:
         """Cancel every answer of ``session``; returns how many were running."""
         return self.sessions.stop(session)
 
+    def cancel_request(self, request: str) -> bool:
+        """Cancel the answer started with ``request=`` (or, when it has not started yet, make it start cancelled)."""
+        return self.sessions.cancel_request(request)
+
     def answer(
         self,
         messages: list[dict[str, Any]],
@@ -182,6 +208,7 @@ class ChatEngine:
         *,
         use_tools: bool = False,
         answer: Answer | None = None,
+        request: str | None = None,
     ) -> Iterator[Answer]:
         """Stream the answer to ``messages``; yields the same growing :class:`Answer`, the last time ended.
 
@@ -191,13 +218,14 @@ class ChatEngine:
             session: the browser or client session (Stop cancels all of a session's answers).
             use_tools: let the model call the chemistry tools (:class:`~app.chat.tools.ToolLoop`).
             answer: the object to grow (the page passes the one its history holds, so Stop's handler sees it).
+            request: an id for :meth:`cancel_request` (the page and /chat pass Gradio's event id).
 
         Raises:
             InputError: before anything streams, when the prompt budget or the session's quota is exceeded.
                 Backend failures are never raised: they end the answer as "failed".
         """
         check_prompt_budget(messages, self.limits)
-        cancel = self.sessions.start(session)
+        cancel = self.sessions.start(session, request)
         answer = answer if answer is not None else Answer()
         watchdog = _Watchdog(self.limits.request_timeout_s, cancel.set)
         watchdog.daemon = True
@@ -205,8 +233,11 @@ class ChatEngine:
         progress = _Progress(self.limits.request_timeout_s)
         ending: TurnEnd | None = None
         try:
-            for _ in self._follow(self._source(messages, params, cancel, use_tools), answer, cancel, progress):
-                yield answer
+            yield answer  # at once, before any work: from here on the caller can close this stream (Stop, job.cancel)
+            if not cancel.is_set():  # a cancel may have come first; then the backend is never asked
+                source = pumped(self._source(messages, params, cancel, use_tools), cancel)
+                for _ in self._follow(source, answer, cancel, progress):
+                    yield answer
             answer.settle_unclosed_thinking()  # before the ending: such a reply is answered, not empty
             ending = _ending(answer, cancel, progress.timed_out or watchdog.fired, params)
         except Exception as error:  # noqa: BLE001 - the boundary: log it, keep the partial answer, say what happened
@@ -229,17 +260,22 @@ class ChatEngine:
 
     @staticmethod
     def _follow(
-        source: Iterator[Delta | ToolStep], answer: Answer, cancel: threading.Event, progress: _Progress
+        source: Iterator[Delta | ToolStep | None], answer: Answer, cancel: threading.Event, progress: _Progress
     ) -> Iterator[None]:
-        """Apply the source's deltas to ``answer``; yields whenever the page should be updated."""
+        """Apply the source's deltas to ``answer``; yields whenever the page should be updated.
+
+        ``None`` items are the pump's heartbeats (the backend is silent): they are yielded too, so the caller gets
+        control back — and can close this stream — however long the backend takes to its first token.
+        """
         for item in source:
             now = time.monotonic()
-            _apply(answer, item, now)
+            if item is not None:
+                _apply(answer, item, now)
             if now > progress.deadline:
                 cancel.set()
                 progress.timed_out = True
                 break
             if cancel.is_set():
                 break
-            if progress.due(now):
+            if item is None or progress.due(now):
                 yield

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import science_tools
-from app.chat.attachments import InputError
+from app.chat.errors import InputError
 
 
 __all__ = ["ARROW", "first_molecule", "molecule_file_lines", "provenance_labels", "sequence_file_lines"]
@@ -29,14 +29,17 @@ def _refused(report, name: str, what: str) -> InputError:
     return InputError(report.error or f"no valid {what} could be read from '{name}'")
 
 
-def molecule_file_lines(path: str, name: str | None = None) -> list[str]:
+def molecule_file_lines(path: str, name: str | None = None, max_chars: int | None = None) -> list[str]:
     """One prompt line per molecule of a .smi, .sdf or .mol file: ``provenance → <SMILES>canonical</SMILES>``.
+
+    ``max_chars`` bounds the SMILES the file may add (default: science_tools' file budget); reading stops at the
+    first record over it, so a 300,000-line .smi is never parsed whole.
 
     Raises:
         InputError: naming the file and the first problem (a limit, an invalid record).
     """
     shown = name or Path(path).name
-    report = science_tools.read_molecule_file(path, name=shown)
+    report = science_tools.read_molecule_file(path, name=shown, max_smiles_chars=max_chars)
     if not report.ok or not report.molecules:
         raise _refused(report, shown, "molecule")
     return [
@@ -53,7 +56,7 @@ def _sequence_label(record: science_tools.SequenceReport, number: int, file_name
     return f"{header} ({where})" if header else where
 
 
-def sequence_file_lines(path: str, name: str | None = None) -> list[str]:
+def sequence_file_lines(path: str, name: str | None = None, max_chars: int | None = None) -> list[str]:
     """One prompt line per record of a FASTA or PDB / mmCIF file: ``header (file, record n) → sequence``.
 
     Proteins are wrapped in ``<FASTA>`` tags (Intern-S1's protein sub-vocabulary); DNA and RNA stay plain.
@@ -62,7 +65,7 @@ def sequence_file_lines(path: str, name: str | None = None) -> list[str]:
         InputError: naming the file and the first problem (not FASTA, a limit, an invalid record).
     """
     shown = name or Path(path).name
-    report = science_tools.read_sequence_file(path, name=shown, properties=False)
+    report = science_tools.read_sequence_file(path, name=shown, properties=False, max_chars=max_chars)
     if not report.ok or not report.records:
         raise _refused(report, shown, "sequence")
     lines = []
@@ -78,10 +81,10 @@ def sequence_file_lines(path: str, name: str | None = None) -> list[str]:
     return lines
 
 
-def first_molecule(path: str, name: str | None = None) -> str:
+def first_molecule(path: str, name: str | None = None, max_chars: int | None = None) -> str:
     """The canonical SMILES of the first molecule of a .smi, .sdf or .mol file (the SMILES panel's upload)."""
     shown = name or Path(path).name
-    report = science_tools.read_molecule_file(path, name=shown)
+    report = science_tools.read_molecule_file(path, name=shown, max_smiles_chars=max_chars)
     valid = [molecule for molecule in report.molecules if molecule.ok]
     if not valid:
         raise _refused(report, shown, "molecule")

@@ -1,10 +1,11 @@
 """Images and videos sent as ``data:`` URLs: checked, written to a private temp folder, removed after the answer.
 
 The server never fetches a URL on a client's behalf (``http(s)://`` media are refused). Each item is checked
-before anything heavy runs: the MIME type against an allow-list, the size from the base64 length (before
-decoding), then the decoded file with a content check restricted to the allowed formats (Pillow's ``formats=``,
-PyAV's forced demuxer — so an EPS labelled PNG never reaches Pillow's EPS plugin and an HLS playlist labelled MP4
-never reaches FFmpeg's network-capable demuxers) and the app's own probes (pixel limit, video length).
+before anything heavy runs: the MIME type against an allow-list (:data:`~app.config.IMAGE_MIME_TYPES`,
+:data:`~app.config.VIDEO_MIME_TYPES`), the size from the base64 length (before decoding), then the decoded file with
+the app's own header probes (:mod:`app.chat.media_checks`: only the allowed Pillow plugins and FFmpeg demuxers — so
+an EPS labelled PNG never reaches Pillow's EPS plugin and an HLS playlist labelled MP4 never reaches FFmpeg's
+network-capable demuxers —, the pixel limit, the processor's memory estimate, every frame's size, the video length).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from app.chat.attachments import InputError, probe_image, probe_video
-from app.config import Limits
+from app.chat.errors import InputError
+from app.chat.media_checks import probe_image, probe_video
+from app.config import IMAGE_MIME_TYPES, VIDEO_MIME_TYPES, Limits
 from app.serving.errors import APIError
 
 
@@ -27,24 +29,9 @@ __all__ = ["IMAGE_TYPES", "VIDEO_TYPES", "MediaKind", "MediaStore"]
 logger = logging.getLogger(__name__)
 
 MediaKind = Literal["image", "video"]
-# MIME type → (file suffix, Pillow format name). Only these decoders ever see a client's bytes.
-IMAGE_TYPES = {
-    "image/png": (".png", "PNG"),
-    "image/jpeg": (".jpg", "JPEG"),
-    "image/webp": (".webp", "WEBP"),
-    "image/gif": (".gif", "GIF"),
-    "image/bmp": (".bmp", "BMP"),
-    "image/tiff": (".tiff", "TIFF"),
-}
-_PILLOW_FORMATS = [fmt for _, fmt in IMAGE_TYPES.values()]
-# MIME type → (file suffix, FFmpeg demuxer forced when the file is opened).
-VIDEO_TYPES = {
-    "video/mp4": (".mp4", "mp4"),
-    "video/quicktime": (".mov", "mov"),
-    "video/webm": (".webm", "webm"),
-    "video/x-matroska": (".mkv", "matroska"),
-    "video/x-msvideo": (".avi", "avi"),
-}
+# The accepted MIME types, in the order the refusal message lists them (the tables live in app.config).
+IMAGE_TYPES = tuple(IMAGE_MIME_TYPES)
+VIDEO_TYPES = tuple(VIDEO_MIME_TYPES)
 
 
 class MediaStore:
@@ -66,7 +53,7 @@ class MediaStore:
             APIError: 400 (or 413 for size) naming ``where`` and the rule that was broken.
         """
         mime, payload = self._split(url, kind, where)
-        suffix = (IMAGE_TYPES if kind == "image" else VIDEO_TYPES)[mime][0]
+        suffix = (IMAGE_MIME_TYPES if kind == "image" else VIDEO_MIME_TYPES)[mime]
         if len(payload) * 3 // 4 > self.limits.max_file_size_bytes:
             raise APIError(f"{where}: the {kind} is larger than the limit of {self.limits.max_file_size_mb:g} MB "
                            "(max_file_size_mb)", 413, param=where, code="file_too_large")  # fmt: skip
@@ -78,7 +65,7 @@ class MediaStore:
             raise APIError(f"{where}: the {kind} is empty", param=where)
         path = Path(self._ensure_folder()) / (where.replace("[", "-").replace("]", "").replace(".", "_") + suffix)
         path.write_bytes(data)
-        self._check(str(path), kind, mime, where)
+        self._check(str(path), kind, where)
         return str(path)
 
     def close(self) -> None:
@@ -109,35 +96,8 @@ class MediaStore:
                            param=where, code="unsupported_media_type")  # fmt: skip
         return mime, payload
 
-    def _check(self, path: str, kind: MediaKind, mime: str, where: str) -> None:
-        try:
-            if kind == "image":
-                _open_allowed_image(path, self.limits)
-                probe_image(path, self.limits)
-            else:
-                _open_allowed_video(path, VIDEO_TYPES[mime][1])
-                probe_video(path, self.limits)
+    def _check(self, path: str, kind: MediaKind, where: str) -> None:
+        try:  # named by its place in the request: the stored file's name means nothing to the client
+            (probe_image if kind == "image" else probe_video)(path, self.limits, name=where)
         except InputError as error:
-            raise APIError(f"{where}: {error}", param=where, code="invalid_media") from error
-
-
-def _open_allowed_image(path: str, limits: Limits) -> None:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path, formats=_PILLOW_FORMATS):
-            pass
-    except Image.DecompressionBombError as error:
-        raise InputError(f"the image has more pixels than the limit of {limits.max_image_pixels:,}") from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise InputError(f"not a readable {'/'.join(_PILLOW_FORMATS)} image") from error
-
-
-def _open_allowed_video(path: str, demuxer: str) -> None:
-    import av
-
-    try:
-        with av.open(path, format=demuxer):
-            pass
-    except (av.error.FFmpegError, OSError, ValueError) as error:
-        raise InputError(f"not a readable {demuxer} video") from error
+            raise APIError(str(error), param=where, code="invalid_media") from error

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from app import science_api
 from app.backends.base import BackendInfo, ChatBackend, SamplingParams
@@ -24,8 +25,11 @@ from app.chat.engine import ChatEngine
 from app.chat.history import History
 from app.config import ACCEPTED_EXTENSIONS, MOLECULE_EXTENSIONS, SEQUENCE_EXTENSIONS, AppConfig, Limits
 from app.ui import examples, name_box, panels, sketcher, structures, viewer3d
-from app.ui.handlers import ChatHandlers
+from app.ui.api_inputs import api_files, api_number
+from app.ui.handlers import ChatHandlers, api_errors
 from app.ui.mcp import science_tools_only
+from app.ui.page_guard import MESSAGE_CSS, PageGuard
+from app.ui.rendering import SCIENCE_TAGS
 from app.ui.style import ON_LOAD_JS, PAGE_CSS
 
 
@@ -34,9 +38,18 @@ logger = logging.getLogger(__name__)
 __all__ = ["CSS", "GENERATE_GROUP", "build_demo", "demo_banner_markdown", "launch", "model_info_markdown"]
 
 GENERATE_GROUP = "generate"  # one concurrency pool for UI chat and /chat API calls
+# Tags the Chatbot shows as text in the user's own (or an imported) message instead of building them: nothing a
+# message says can add a form, a control, a frame, an embedded object, a script, a style or a picture to the page,
+# and the user's <SMILES>…</SMILES> stays visible (else dropped with its text). Model text never holds raw tags
+# (app.ui.safe_html writes its HTML, with none of these), so the list only ever applies to user text.
+USER_TEXT_TAGS_SHOWN_AS_TEXT = [
+    "form", "input", "button", "select", "option", "textarea", "label", "fieldset", "iframe", "frame", "frameset",
+    "object", "embed", "applet", "script", "noscript", "style", "link", "meta", "base", "img", "image", "picture",
+    "source", "video", "audio", "track", "svg", "math", "portal", "details", "dialog", "marquee",
+    *(tag.lower() for tag in SCIENCE_TAGS),
+]  # fmt: skip
 CSS = PAGE_CSS
 STATUS_POLL_S = 1.0  # how often the page asks a loading backend how far it got
-SCIENCE_TAGS = ["smiles", "fasta", "selfies", "iupac", "molformula"]  # shown (escaped) in the user's own text
 
 
 def model_info_markdown(info: BackendInfo) -> str:
@@ -91,7 +104,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
     loading_status = getattr(backend, "loading_status", None)
     gr.set_static_paths(viewer3d.static_paths() + examples.static_paths() + sketcher.static_paths())
 
-    with gr.Blocks(title=config.title) as demo:
+    with gr.Blocks(title=config.title, delete_cache=cache_cleanup(limits)) as demo:
         history = gr.State(History())
         gr.Markdown(f"## {config.title} — a scientific assistant for Intern-S1")
         model_info = gr.Markdown(model_info_markdown(backend.info), elem_id="model-info")
@@ -106,7 +119,7 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
                     editable="user",
                     buttons=["copy", "copy_all"],
                     sanitize_html=True,
-                    allow_tags=SCIENCE_TAGS,  # the user's <SMILES>…</SMILES> stays visible (else dropped with its text)
+                    allow_tags=USER_TEXT_TAGS_SHOWN_AS_TEXT,
                     feedback_options=None,
                     group_consecutive_messages=False,  # one bubble per message (app.ui.rendering: editing a turn)
                     elem_id="chat",
@@ -274,8 +287,9 @@ def build_demo(backend: ChatBackend, config: AppConfig | None = None) -> gr.Bloc
             timer.tick(_status_poll(backend, on_ready), None, [model_status, model_info, *sliders, timer],
                        queue=False, **private)  # fmt: skip
         for name in science_api.SCIENCE_ENDPOINTS:
-            gr.api(getattr(science_api, name), api_name=name)
+            gr.api(api_errors(getattr(science_api, name)), api_name=name)
     demo.queue(max_size=limits.max_queue_size, default_concurrency_limit=limits.concurrency_limit)
+    demo.cancel_request = chat.engine.cancel_request  # launch() routes API cancels here (app.ui.page_guard)
     return demo
 
 
@@ -283,13 +297,13 @@ def _hidden_api_inputs(defaults: SamplingParams, limits: Limits) -> list[gr.comp
     """Inputs of the /chat endpoint, in the order of :meth:`ChatHandlers.chat` (hidden: the page uses the chat box)."""
     return [
         gr.Textbox(visible=False, label="message"),
-        gr.File(visible=False, value=[], file_count="multiple", type="filepath", label="files"),
+        api_files(visible=False, value=[], label="files"),
         gr.Checkbox(visible=False, value=defaults.enable_thinking, label="thinking"),
-        gr.Number(visible=False, value=defaults.temperature, label="temperature"),
-        gr.Number(visible=False, value=defaults.top_p, label="top_p"),
-        gr.Number(visible=False, value=defaults.top_k, precision=0, label="top_k"),
-        gr.Number(visible=False, value=defaults.min_p, label="min_p"),
-        gr.Number(
+        api_number(visible=False, value=defaults.temperature, label="temperature"),
+        api_number(visible=False, value=defaults.top_p, label="top_p"),
+        api_number(visible=False, value=defaults.top_k, precision=0, label="top_k"),
+        api_number(visible=False, value=defaults.min_p, label="min_p"),
+        api_number(
             visible=False,
             value=min(defaults.max_new_tokens, limits.max_new_tokens),
             precision=0,
@@ -298,6 +312,13 @@ def _hidden_api_inputs(defaults: SamplingParams, limits: Limits) -> list[gr.comp
         gr.Textbox(visible=False, value="", label="system_prompt"),
         gr.Checkbox(visible=False, value=False, label="tools"),
     ]
+
+
+def cache_cleanup(limits: Limits) -> tuple[int, int]:
+    """Gradio's ``delete_cache`` (every hour, files older than ``upload_retention_hours``): uploads, exports and
+    imported attachments are removed once a conversation is that old (the upload quota counts the same window)."""
+    age = int(limits.upload_retention_hours * 3600)
+    return min(3600, age), age
 
 
 def _example(data: gr.SelectData):
@@ -319,14 +340,20 @@ def launch(demo: gr.Blocks, config: AppConfig, *, mcp: bool = False, **kwargs: A
         mcp: also serve the science endpoints as MCP tools at ``/gradio_api/mcp/``.
         **kwargs: passed to ``gr.Blocks.launch`` (e.g. ``prevent_thread_lock=True``).
     """
+    app_kwargs = dict(kwargs.pop("app_kwargs", {}))
     if mcp:
-        kwargs["app_kwargs"] = {**kwargs.get("app_kwargs", {}), "lifespan": science_tools_only(demo)}
+        app_kwargs["lifespan"] = science_tools_only(demo)
+    window_s = config.limits.upload_retention_hours * 3600
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
+                                Middleware(PageGuard, limits=config.limits, window_s=window_s,
+                                           on_cancel=getattr(demo, "cancel_request", None))]  # fmt: skip
+    kwargs["app_kwargs"] = app_kwargs
     app, local_url, share_url = demo.launch(
         server_name=config.host,
         server_port=config.port,
         share=config.share,
         max_file_size=config.limits.max_file_size_bytes,
-        css=CSS,
+        css=CSS + MESSAGE_CSS,
         js=ON_LOAD_JS,
         footer_links=["api", "settings"],
         auth=list(config.auth) or None,

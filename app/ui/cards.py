@@ -72,16 +72,24 @@ def molecule_card(smiles: str, *, title: str = "") -> str | None:
     return f"<div class='mol-card sci-panel-card'>{heading}{_picture(svg, report.canonical_smiles, 'sci-picture')}{caption}</div>"
 
 
-def reaction_card(reaction: str, *, rows: bool = True) -> str | None:
-    """A card with the RDKit drawing of a reaction and (``rows``) one row per component with formula and MW;
-    None if invalid. The SMILES panel leaves the rows to its property table."""
+def _drawn_reaction(reaction: str) -> tuple[science_tools.ReactionReport, str] | None:
+    """(the reaction report, RDKit's SVG of it), or None when the reaction is invalid or cannot be drawn."""
     report = science_tools.check_reaction(reaction)
     if not report.ok:
         return None
     try:
-        svg = science_tools.draw_reaction_svg(reaction)
+        return report, science_tools.draw_reaction_svg(reaction)
     except ValueError:
         return None
+
+
+def reaction_card(reaction: str, *, rows: bool = True) -> str | None:
+    """A card with the RDKit drawing of a reaction and (``rows``) one row per component with formula and MW;
+    None if invalid. The SMILES panel leaves the rows to its property table."""
+    drawn = _drawn_reaction(reaction)
+    if drawn is None:
+        return None
+    report, svg = drawn
     table = (
         _rows_table(report.display_rows())
         if rows
@@ -138,13 +146,10 @@ def _molecule_tile(smiles: str, origin: str = "") -> str | None:
 
 
 def _reaction_tile(reaction: str) -> str | None:
-    report = science_tools.check_reaction(reaction)
-    if not report.ok:
+    drawn = _drawn_reaction(reaction)
+    if drawn is None:
         return None
-    try:
-        svg = science_tools.draw_reaction_svg(reaction)
-    except ValueError:
-        return None
+    report, svg = drawn
     components = report.to_dict()
     subtitle = f"{len(components['reactants'])} reactant(s) → {len(components['products'])} product(s)"
     detail = _picture(svg, reaction, "sci-picture") + _rows_table(report.display_rows())

@@ -11,17 +11,20 @@ they were; ``gr.Error`` (which covers the outputs with Gradio's error state) is 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import gradio as gr
 
 from app.backends.base import SamplingParams
 from app.chat.attachments import InputError, check_turn_text, prepare_user_turn
 from app.chat.engine import ChatEngine, make_params
+from app.chat.errors import text_argument
 from app.chat.history import Answer, AnswerSettings, History, Turn, TurnEnd
 from app.chat.names import add_name_structures
 from app.chat.transcript import ConversationImportError, from_json, write_exports
@@ -30,11 +33,12 @@ from app.ui.media import video_facts
 from app.ui.rendering import render_turn, to_chatbot, turn_at
 
 
-__all__ = ["ChatHandlers", "Settings", "session_of"]
+__all__ = ["ChatHandlers", "Settings", "api_errors", "cache_folder", "session_of"]
 
 logger = logging.getLogger(__name__)
 
 ChatUpdate = tuple[list[dict[str, Any]], History, Any]  # chatbot, history, Stop button
+T = TypeVar("T")
 
 
 class Settings(NamedTuple):
@@ -49,7 +53,9 @@ class Settings(NamedTuple):
     tools: bool
 
     def params(self, limits: Limits) -> SamplingParams:
-        """Validated sampling parameters (raises ``InputError`` naming a bad value)."""
+        """Validated sampling parameters (raises ``InputError`` naming a bad value or type)."""
+        if not isinstance(self.tools, bool):
+            raise InputError(f"tools must be true or false, got {self.tools!r} ({type(self.tools).__name__})")
         return make_params(self.thinking, self.temperature, self.top_p, self.top_k, self.min_p, self.max_new_tokens,
                            limits)  # fmt: skip
 
@@ -64,8 +70,44 @@ def session_of(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "anonymous"
 
 
+def event_of() -> str | None:
+    """Gradio's id of the event being handled (what a client's cancel names), inside a handler; else None."""
+    from gradio.context import LocalContext
+
+    return LocalContext.event_id.get(None)
+
+
 def _user_error(error: Exception) -> gr.Error:
     return gr.Error(str(error), print_exception=False)
+
+
+def api_errors(function: Callable[..., T]) -> Callable[..., T]:
+    """An API endpoint whose wrong-typed arguments (``TypeError`` / ``ValueError``) reach the client as its message.
+
+    Gradio shows a handler's own exception text only for ``gr.Error``; anything else becomes its generic "verbose
+    error reporting" text. The wrapper keeps the function's name, signature and docstring (the API and MCP schemas).
+    """
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except (TypeError, ValueError) as error:
+            raise _user_error(error) from error
+
+    return checked
+
+
+def cache_folder(purpose: str) -> Path:
+    """A new folder name inside Gradio's cache for files the page hands out (exports, imported attachments).
+
+    Gradio serves files from its cache as they are and tracks them when they are shown, so ``delete_cache`` (set in
+    :func:`app.ui.blocks.cache_cleanup`) removes them with the uploads; nothing is left in the system temp folder.
+    The folder is created by whoever writes into it.
+    """
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()) / f"intern-s1-{purpose}-{uuid.uuid4().hex}"
 
 
 def _paths(files: list[Any] | None) -> list[str]:
@@ -151,14 +193,16 @@ class ChatHandlers:
         record = AnswerSettings(model=self.model_id, backend=info.kind, system_prompt=system_prompt or "",
                                 sampling=chosen.to_dict())  # fmt: skip
         turn.answer = Answer(settings=record)  # the object Stop's handler finishes if the stream cannot
-        yield [*earlier, *render_turn(turn, self.preparing(turn), frames)], history, _stop_button(True)
+        preparing = self.preparing(turn)  # shown until the first token (the engine's heartbeats come before it)
+        yield [*earlier, *render_turn(turn, preparing, frames)], history, _stop_button(True)
         if turn.answer.done:  # Stop came before the engine started: nothing to run
             return
         try:
             stream = self.engine.answer(history.to_messages(system_prompt), chosen.params(self.limits),
-                                        session_of(request), use_tools=bool(chosen.tools), answer=turn.answer)  # fmt: skip
+                                        session_of(request), use_tools=bool(chosen.tools), answer=turn.answer,
+                                        request=event_of())  # fmt: skip
             for _ in stream:
-                yield [*earlier, *render_turn(turn, max_frames=frames)], history, gr.skip()
+                yield [*earlier, *render_turn(turn, preparing, frames)], history, gr.skip()
         except InputError as error:  # refused before anything streamed (budget, a busy session, a bad setting)
             turn.answer.finish(TurnEnd("failed", reason=str(error)))
             yield [*earlier, *render_turn(turn, max_frames=frames)], history, gr.skip()
@@ -232,16 +276,21 @@ class ChatHandlers:
         return gr.Dropdown(choices=found, value=None, interactive=bool(found))
 
     def export(self, history: History) -> Any:
-        """Write the conversation as Markdown and JSON files for download (each answer with its settings)."""
+        """Write the conversation as Markdown and JSON files for download (each answer with its settings), into
+        Gradio's cache (see :func:`cache_folder`)."""
         if not history.turns:
             gr.Warning("Nothing to export yet: ask something first.")
             return gr.skip()
-        return list(write_exports(history, model_id=self.model_id, backend=self.engine.backend.info.kind))
+        folder = cache_folder("export")
+        folder.mkdir(parents=True)
+        backend = self.engine.backend.info.kind
+        return list(write_exports(history, directory=str(folder), model_id=self.model_id, backend=backend))
 
     def import_conversation(self, path: str) -> tuple[Any, Any]:
-        """Load an exported JSON conversation into the chat; a file that cannot be read is a warning."""
+        """Load an exported JSON conversation into the chat (its attachments restored into Gradio's cache); a file
+        that cannot be read is a warning."""
         try:
-            history = from_json(Path(path).read_bytes(), limits=self.limits)
+            history = from_json(Path(path).read_bytes(), limits=self.limits, upload_dir=str(cache_folder("import")))
         except (ConversationImportError, OSError) as error:
             gr.Warning(f"Could not import {Path(path).name}: {error}")
             return gr.skip(), gr.skip()
@@ -284,10 +333,12 @@ class ChatHandlers:
         """
         settings = Settings(thinking, temperature, top_p, top_k, min_p, max_new_tokens, tools)
         try:
+            message, system_prompt = text_argument(message, "message"), text_argument(system_prompt, "system_prompt")
             params = settings.params(self.limits)
-            prepared = prepare_user_turn(message or "", _paths(files), self.limits)
-            messages = History([Turn(message or "", prepared.attachments)]).to_messages(system_prompt)
-            for answer in self.engine.answer(messages, params, session_of(request), use_tools=bool(tools)):
+            prepared = prepare_user_turn(message, _paths(files), self.limits)
+            messages = History([Turn(message, prepared.attachments)]).to_messages(system_prompt)
+            answers = self.engine.answer(messages, params, session_of(request), use_tools=tools, request=event_of())
+            for answer in answers:
                 if answer.end is not None and answer.end.state == "failed":
                     raise gr.Error(answer.end.reason or "the model failed while answering", print_exception=False)
                 yield answer.text_with_marker()

@@ -15,10 +15,10 @@ from typing import Any
 import gradio as gr
 
 import science_tools
-from app.chat.attachments import InputError
+from app.chat.errors import InputError
 from app.chat.science_files import first_molecule
 from app.ui.cards import molecule_card, reaction_card, sequence_card
-from app.ui.rendering import sanitize_markdown
+from app.ui.rendering import inert_text
 
 
 __all__ = [
@@ -43,7 +43,7 @@ PanelUpdate = tuple[str, str, list[list[str]]]
 
 
 def _notes(warnings: list[str] | tuple[str, ...]) -> str:
-    return "".join(f"\n\n⚠️ {sanitize_markdown(warning)}" for warning in warnings)
+    return "".join(f"\n\n⚠️ {inert_text(warning)}" for warning in warnings)
 
 
 def _pointer(text: str, position: int | None) -> str:
@@ -56,7 +56,7 @@ def _pointer(text: str, position: int | None) -> str:
 
 def _invalid(what: str, report: Any, text: str) -> PanelUpdate:
     position = report.to_dict().get("error_position")
-    message = f"**Invalid {what}:** {sanitize_markdown(report.error or 'unknown error')}"
+    message = f"**Invalid {what}:** {inert_text(report.error or 'unknown error')}"
     return message + _pointer(text, position), "", []
 
 
@@ -95,7 +95,7 @@ def sequence_panel(sequence: str) -> tuple[str, str]:
         return SEQUENCE_PROMPT, ""
     report = science_tools.check_sequence(sequence)
     if not report.ok:
-        return f"**Invalid sequence:** {sanitize_markdown(report.error or 'unknown error')}", ""
+        return f"**Invalid sequence:** {inert_text(report.error or 'unknown error')}", ""
     rows = dict(report.display_rows())
     length_label = science_tools.label("length", report.kind)
     kind = rows.get(science_tools.label("kind"), report.kind)
@@ -135,11 +135,14 @@ def insert_sequence(sequence: str, box: dict[str, Any] | None) -> Any:
 
 
 def read_upload_text(path: str | None) -> Any:
-    """The first molecule of an uploaded .smi / .sdf / .mol file, as SMILES for the SMILES box."""
+    """The first molecule of an uploaded .smi / .sdf / .mol file, as SMILES for the SMILES box.
+
+    Read with the same bounded reader as chat attachments (limits checked while the file streams in).
+    """
     if not path:
         return ""
     try:
-        return first_molecule(path)
+        return first_molecule(path, max_chars=MAX_PANEL_FILE_CHARS)
     except InputError as error:
         gr.Warning(str(error))
         return gr.skip()
@@ -149,7 +152,7 @@ def read_sequence_upload(path: str | None) -> Any:
     """The records of an uploaded FASTA or PDB / mmCIF file as FASTA text (headers kept) for the sequence box."""
     if not path:
         return ""
-    report = science_tools.read_sequence_file(path, properties=False)
+    report = science_tools.read_sequence_file(path, properties=False, max_chars=MAX_PANEL_FILE_CHARS)
     if not report.ok or not report.records:
         gr.Warning(report.error or f"no sequence could be read from '{Path(path).name}'")
         return gr.skip()

@@ -1,7 +1,8 @@
 """The history model rendered as Chatbot messages, at display time and only here.
 
-Model text (answer, thinking, tool results) is untrusted: HTML in it is escaped (shown as text, never parsed) and
-links with script-capable schemes are disarmed before Gradio's own sanitiser sees it. The user's own text is shown
+Model text (answer, thinking, tool steps, and the same parts of an imported conversation) is untrusted: it is
+rendered here to allow-listed HTML by :mod:`app.ui.safe_html` (a real Markdown parser's tokens, no raw HTML, links
+with their URL shown, images never loaded), and Gradio's own sanitiser sees only that. The user's own text is shown
 as typed (``{"type": "text"}`` items, so Gradio neither dedents nor re-escapes it) through the Chatbot's
 ``sanitize_html``, as Gradio's ``ChatInterface`` does; that way the edit box shows exactly what the user wrote and
 an edit reaches the model byte for byte. Each turn renders as: the user's attachments, a caption naming them (and
@@ -26,6 +27,7 @@ from app.chat.history import Answer, History, ToolStep, Turn
 from app.chat.science_files import provenance_labels
 from app.ui.cards import science_grid, svg_data_uri
 from app.ui.media import video_facts
+from app.ui.safe_html import escape_text, html_block, markdown_to_html, text_to_html
 
 
 __all__ = [
@@ -36,8 +38,9 @@ __all__ = [
     "attachment_caption",
     "hide_science_tags",
     "render_answer",
+    "inert_code",
+    "inert_text",
     "render_turn",
-    "sanitize_markdown",
     "to_chatbot",
     "turn_at",
 ]
@@ -50,25 +53,28 @@ _TAGGED = re.compile(r"<(" + "|".join(SCIENCE_TAGS) + r")>(.*?)</\1>")
 _MAX_CAPTION_RECORDS = 12  # records named per molecule / sequence file in the caption
 _FRAME_BUDGET = 8  # what the caption assumes when the handler does not say (Limits.max_video_frames' default)
 _STEP_PREVIEW_CHARS = 1_500  # how much of a tool result a step shows in the chat
+# Code spans and fences, where science tags are left as written (hide_science_tags only; safety is markdown_to_html's).
 _CODE = re.compile(r"(```.*?(?:```|\Z)|`[^`\n]*`)", re.DOTALL)
-_UNSAFE_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data|file):", re.IGNORECASE)
 
 
-def sanitize_markdown(text: str) -> str:
-    """Escape HTML outside code (markdown shows code verbatim already) and disarm script links."""
-    parts = _CODE.split(text)
-    safe = []
-    for index, part in enumerate(parts):
-        is_code = index % 2 == 1
-        safe.append(part if is_code else html.escape(part, quote=False))
-    return _UNSAFE_LINK.sub("](#unsafe-link-removed:", "".join(safe))
+def inert_text(text: str) -> str:
+    """Plain text (an error that echoes input, a name) inside Markdown we compose: shown exactly, nothing parsed.
+
+    Inline (character references, no block): ``f"**Invalid SMILES:** {inert_text(error)}"`` stays one line.
+    """
+    return escape_text(text)
+
+
+def inert_code(text: str) -> str:
+    """Plain text in code style inside Markdown we compose (a code span would show the references literally)."""
+    return f"<code>{escape_text(text)}</code>"
 
 
 def hide_science_tags(text: str) -> str:
     """``<SMILES>CCO</SMILES>`` → `` `CCO` `` in model text, outside code (the markdown shows it verbatim, in code style).
 
     Content holding a backtick or a line break keeps its place without the tags (the sanitiser escapes it as any
-    other text). Run before :func:`sanitize_markdown`, which leaves the code spans as they are.
+    other text). Run before :func:`~app.ui.safe_html.markdown_to_html`.
     """
     parts = _CODE.split(text)
 
@@ -87,18 +93,18 @@ def _file_item(attachment: Attachment, playable: bool) -> dict[str, Any]:
 
 def _caption_line(attachment: Attachment, max_frames: int) -> tuple[str, bool]:
     """(one caption line for an attachment, whether the browser can show it)."""
-    name = html.escape(attachment.name)
+    name = escape_text(attachment.name)
     if attachment.kind == "video":
         facts = video_facts(attachment.path, max_frames)
         frames = f"{facts.sampled} of {facts.frames} frames" if facts.frames else f"up to {facts.sampled} frames"
         line = f"<b>{name}</b> · {frames} go to the model"
         if not facts.playable:
-            line += f"<br><span class='attach-warning'>{html.escape(facts.unplayable_note)}</span>"
+            line += f"<br><span class='attach-warning'>{escape_text(facts.unplayable_note)}</span>"
         return line, facts.playable
     labels = [label.replace(f"({attachment.name}, ", "(") for label in provenance_labels(attachment.text)]
     if not labels:
         return f"<b>{name}</b>", True
-    shown = ", ".join(html.escape(label) for label in labels[:_MAX_CAPTION_RECORDS])
+    shown = ", ".join(escape_text(label) for label in labels[:_MAX_CAPTION_RECORDS])
     more = f", … and {len(labels) - _MAX_CAPTION_RECORDS} more" if len(labels) > _MAX_CAPTION_RECORDS else ""
     return f"<b>{name}</b> → {shown}{more}", True
 
@@ -137,10 +143,10 @@ def _step_messages(step: ToolStep) -> list[dict[str, Any]]:
     if len(shown) > _STEP_PREVIEW_CHARS:
         shown = shown[:_STEP_PREVIEW_CHARS] + "\n… (truncated)"
     icon = "🛠️" if step.ok else "⚠️"
-    title = sanitize_markdown(f"{icon} {step.name}({arguments})")
+    title = text_to_html(f"{icon} {step.name}({arguments})")
     messages = [{
         "role": "assistant",
-        "content": sanitize_markdown(f"```json\n{shown}\n```"),  # a ``` inside the result cannot end the fence
+        "content": html_block(f'<pre><code class="language-json">{escape_text(shown)}</code></pre>'),
         "metadata": {"title": title, "status": "done", "duration": round(step.duration_s, 3)},
     }]  # fmt: skip
     if step.svg:
@@ -154,7 +160,7 @@ def _thinking_message(answer: Answer) -> dict[str, Any]:
     metadata: dict[str, Any] = {"title": THINKING_TITLE, "status": "done" if finished else "pending"}
     if answer.thinking_seconds is not None:
         metadata["duration"] = round(answer.thinking_seconds, 1)
-    return {"role": "assistant", "content": sanitize_markdown(answer.reasoning), "metadata": metadata}
+    return {"role": "assistant", "content": markdown_to_html(answer.reasoning), "metadata": metadata}
 
 
 def render_answer(answer: Answer, preparing: str = "") -> list[dict[str, Any]]:
@@ -169,9 +175,9 @@ def render_answer(answer: Answer, preparing: str = "") -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = [_thinking_message(answer)] if answer.reasoning else []
     messages += [message for step in answer.steps for message in _step_messages(step)]
     if answer.content:
-        messages.append({"role": "assistant", "content": sanitize_markdown(hide_science_tags(answer.content))})
+        messages.append({"role": "assistant", "content": markdown_to_html(hide_science_tags(answer.content))})
     if answer.thinking_unclosed and answer.content:
-        messages.append({"role": "assistant", "content": f"*{UNCLOSED_THINKING_NOTE}*"})
+        messages.append({"role": "assistant", "content": html_block(f"<em>{escape_text(UNCLOSED_THINKING_NOTE)}</em>")})
     grid = science_grid(answer.found)
     if grid:
         messages.append({"role": "assistant", "content": gr.HTML(value=grid, padding=False)})
@@ -183,9 +189,9 @@ def _end_marker(answer: Answer) -> list[dict[str, Any]]:
     if answer.end is None or answer.end.state == "answered":
         return []
     if answer.end.state == "failed":
-        reason = sanitize_markdown(answer.end.reason or "unknown error")
-        return [{"role": "assistant", "content": f"**{ERROR_TITLE}:** {reason}"}]
-    return [{"role": "assistant", "content": f"*{answer.end.marker}*"}]
+        reason = escape_text(answer.end.reason or "unknown error")
+        return [{"role": "assistant", "content": html_block(f"<strong>{escape_text(ERROR_TITLE)}:</strong> {reason}")}]
+    return [{"role": "assistant", "content": html_block(f"<em>{escape_text(answer.end.marker)}</em>")}]
 
 
 def render_turn(turn: Turn, preparing: str = "", max_frames: int = _FRAME_BUDGET) -> list[dict[str, Any]]:

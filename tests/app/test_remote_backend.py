@@ -177,7 +177,8 @@ def test_chat_engine_shows_the_error_and_recovers_after_the_server_dies():
     params = SamplingParams(enable_thinking=False)
     try:
         updates = engine.answer(messages, params, "session-1")
-        next(updates)  # the answer has started streaming
+        while not next(updates).content:  # the engine's first update (and heartbeats) come before the answer streams
+            pass
         process.kill()
         final = list(updates)[-1]
         assert final.end.state == "failed" and "was lost after" in final.end.reason

@@ -90,7 +90,7 @@ def test_drawing_a_ring_fills_the_smiles_box_the_picture_and_the_question(browse
     page.locator("#smiles-picture img[alt='c1ccccc1']").wait_for(timeout=15_000)  # RDKit's picture followed
     expect(page.locator("#smiles-status")).to_contain_text("C6H6")
     page.screenshot(path=str(ARTIFACTS / "sketcher_drawn_ring.png"), full_page=True)
-    page.get_by_role("button", name="Ask about this molecule").click()
+    page.locator("#ask-molecule").click()  # "Ask about it in the chat"
     expect(page.locator("#chat-input textarea")).to_have_value(
         "Tell me about this molecule:\n<SMILES>c1ccccc1</SMILES>", timeout=10_000
     )
@@ -186,8 +186,11 @@ def test_a_name_becomes_the_structure_and_names_in_answers_become_cards(browser,
     assert _canonical(_editor_smiles(page)) == "CC(=O)Oc1ccccc1C(=O)O"  # the sketcher followed
     page.locator("#chat-input textarea").fill("Which drug is this?")
     page.locator("#chat-input textarea").press("Enter")
-    card = page.locator("#chat").get_by_text("Structure from the name 2-acetyloxybenzoic acid, OPSIN")
-    card.first.wait_for(timeout=30_000)
+    # The answer's grid: a thumbnail whose subtitle names the source; opened, its card is headed the same way.
+    tile = page.locator("#chat details.sci-tile").filter(has_text="from the name 2-acetyloxybenzoic acid, OPSIN")
+    tile.first.wait_for(timeout=30_000)
+    tile.first.locator("summary").click()
+    tile.first.get_by_text("Structure from the name 2-acetyloxybenzoic acid, OPSIN").wait_for(timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "names_to_structures.png"), full_page=True)
     page.close()
 

@@ -289,6 +289,8 @@ def test_every_file_example_reaches_the_model(browser, app, backend, label):
         content = backend.calls[-1].messages[-1]["content"]
         if label.endswith(("(chart)", "micrograph")):
             assert content[0]["type"] == "image"
+        elif label.endswith("(.pdb)"):  # one FASTA block per chain, headed by the file and the chain
+            assert ">designed_peptides.pdb chain A\n<FASTA>" in content[-1]["text"]
         else:
             assert "→ <FASTA>" in content[-1]["text"]
     finally:

@@ -207,3 +207,11 @@ def test_space_app_starts_from_environment_variables():
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_packages_txt_gives_spaces_the_java_runtime_that_names_need():
+    """Spaces install the Debian packages of packages.txt; OPSIN (name → structure) runs in a JVM. setup.sh reads
+    the same file, so the two installs cannot drift apart."""
+    packages = [line for line in (ROOT / "packages.txt").read_text().split() if not line.startswith("#")]
+    assert any(package.endswith(("jre-headless", "jre")) for package in packages)
+    assert "packages.txt" in (ROOT / "scripts" / "setup.sh").read_text()

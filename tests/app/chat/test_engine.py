@@ -176,6 +176,13 @@ def test_make_params_validates_api_values():
         ((True, 0.7, 1, 50, 2, 10), "min_p"),
         ((True, 0.7, 1, 50, 0, LIMITS.max_new_tokens_cap + 1), "max_new_tokens"),
         ((True, 0.7, 1, 50, 0, 10.5), "max_new_tokens"),
+        # wrong types name the parameter and what arrived, instead of failing inside a comparison
+        ((True, "abc", 1, 50, 0, 10), r"temperature must be a number, got 'abc' \(str\)"),
+        ((True, 0.7, None, 50, 0, 10), r"top_p must be a number, got None \(NoneType\)"),
+        ((True, 0.7, 1, [5], 0, 10), r"top_k must be a number, got \[5\] \(list\)"),
+        ((True, 0.7, 1, 50, True, 10), r"min_p must be a number, got True \(bool\)"),
+        ((True, 0.7, 1, 50, 0, "10"), r"max_new_tokens must be a number, got '10' \(str\)"),
+        (("yes", 0.7, 1, 50, 0, 10), r"thinking must be true or false, got 'yes' \(str\)"),
     ]
     for bad, name in bad_values:
         with pytest.raises(InputError, match=name):
@@ -208,6 +215,63 @@ def test_a_backend_error_message_is_the_failure_reason():
     final = _final(Refusing())
     assert final.end.reason == "the server refused the request (HTTP 400: bad image)"
     assert final.text_with_marker() == "(failed: the server refused the request (HTTP 400: bad image))"
+
+
+class _SilentBackend(FakeBackend):
+    """Says nothing for ``silence_s`` (a queue, a long prefill), watching its cancel event, then answers."""
+
+    silence_s: float = 5.0
+
+    def stream_chat(self, messages, params, *, tools=None, cancel=None):
+        if cancel is not None and cancel.wait(self.silence_s):
+            self.calls.append(None)  # noted: it saw the cancel during the silence
+            return
+        yield from super().stream_chat(messages, params, tools=tools, cancel=cancel)
+
+
+def test_the_first_update_comes_at_once_and_heartbeats_follow_while_the_backend_is_silent():
+    backend = _SilentBackend(content="late")
+    stream = _engine(backend).answer(_user("q"), SamplingParams(), "s")
+    started = time.monotonic()
+    first = next(stream)
+    assert time.monotonic() - started < 0.1 and first.content == "" and first.end is None
+    next(stream)  # a heartbeat: the backend has said nothing yet
+    assert time.monotonic() - started < 1.0
+    stream.close()
+
+
+def test_closing_the_stream_while_the_backend_is_silent_stops_it_within_a_heartbeat():
+    backend = _SilentBackend(content="late")
+    answer = Answer()
+    stream = _engine(backend).answer(_user("q"), SamplingParams(), "s", answer=answer)
+    next(stream), next(stream)
+    closed = time.monotonic()
+    stream.close()  # Gradio closing the handler (job.cancel() before any token)
+    while None not in backend.calls and time.monotonic() - closed < 2:
+        time.sleep(0.005)
+    print(f"\nsilent backend saw the cancel {time.monotonic() - closed:.3f} s after the close")
+    assert None in backend.calls and time.monotonic() - closed < 1.0
+    assert answer.end.state == "stopped"
+
+
+def test_a_request_cancelled_before_it_starts_never_reaches_the_backend():
+    backend = FakeBackend(content="never")
+    engine = _engine(backend)
+    assert engine.cancel_request("event-1") is False  # not started yet: remembered
+    final = _last(engine.answer(_user("q"), SamplingParams(), "s", request="event-1"))
+    assert final.end.state == "stopped" and backend.calls == []
+    assert _last(engine.answer(_user("q"), SamplingParams(), "s", request="event-2")).end.state == "answered"
+
+
+def test_cancel_request_stops_the_running_answer_it_names():
+    backend = FakeBackend(content=" ".join(["word"] * 500), delay_s=0.02)
+    engine = ChatEngine(backend, LIMITS, SessionRegistry(2))
+    mine = engine.answer(_user("q"), SamplingParams(), "s", request="mine")
+    other = engine.answer(_user("q"), SamplingParams(), "s", request="other")
+    next(mine), next(mine), next(other), next(other)
+    assert engine.cancel_request("mine") is True
+    assert _last(mine).end.state == "stopped"
+    other.close()
 
 
 def _thinking_only(text: str, **usage) -> FakeBackend:

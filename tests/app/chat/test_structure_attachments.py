@@ -83,4 +83,5 @@ def test_a_50_mb_pdb_is_refused_before_it_is_parsed(tmp_path):
 def test_fasta_files_are_still_sequences(tmp_path):
     fasta = make_text(tmp_path / "p.fa", f">ubq\n{UBIQUITIN}\n")
     turn = prepare_user_turn("?", [str(fasta)], LIMITS)
-    assert turn.attachments[0].kind == "sequence" and turn.content[-1]["text"] == f"?\n{UBIQUITIN}"
+    assert turn.attachments[0].kind == "sequence"
+    assert turn.content[-1]["text"] == f"?\nubq (p.fa, record 1) → <FASTA>{UBIQUITIN}</FASTA>"

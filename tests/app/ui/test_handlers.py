@@ -22,6 +22,7 @@ from app.chat.engine import ChatEngine
 from app.chat.history import History, TurnEnd
 from app.config import Limits
 from app.ui.handlers import ChatHandlers
+from app.ui.safe_html import escape_text
 
 
 LIMITS = Limits()
@@ -71,7 +72,8 @@ def test_a_turn_streams_into_the_history_and_the_chat(tmp_path):
     files, caption, user, answer, grid = chatbot
     assert files["content"][0]["file"]["orig_name"] == "flask.png" and "flask.png" in caption["content"].value
     assert user["content"][-1] == {"type": "text", "text": "what is <b>this</b>?"}
-    assert answer["content"] == f"Aspirin is `{ASPIRIN}`." and isinstance(grid["content"], gr.HTML)
+    assert answer["content"] == f'<div class="model-text"><p>Aspirin is <code>{escape_text(ASPIRIN)}</code>.</p></div>'
+    assert isinstance(grid["content"], gr.HTML)
     assert turn.answer.settings.system_prompt == "Be brief." and turn.answer.settings.model == "fake-model"
     assert turn.answer.settings.sampling["max_new_tokens"] == 64 and turn.answer.settings.backend == "fake"
     assert [choice[0] for choice in chat.molecules(history).choices] == [ASPIRIN]
@@ -95,7 +97,7 @@ def test_the_first_update_enables_stop_and_says_what_happens_before_the_first_to
     assert chatbot[-1]["metadata"] == {"title": "Decoding 8 frames of titration.mp4 and preparing the prompt…",
                                        "status": "pending"}  # fmt: skip
     *_, (chatbot, history, stop) = stream
-    assert chatbot[-1]["content"] == "ok" and stop == gr.skip()
+    assert chatbot[-1]["content"] == '<div class="model-text"><p>ok</p></div>' and stop == gr.skip()
     box, stop = chat.idle()
     assert box.interactive is True and stop.interactive is False and stop.variant == "secondary"
 
@@ -113,9 +115,9 @@ def test_stop_marks_the_running_answer_stopped_and_unlocks_the_box():
     _, history, _ = chat.add_turn({"text": "long", "files": []}, History())
     stream = chat.respond(_request(), history, "", *SAMPLING)
     next(stream)  # "waiting for the first token"
-    next(stream)  # the first words
+    next(stream), next(stream)  # the engine's first update comes at once, the next once the backend streams
     chatbot, history, box, stop = chat.stop(history, _request())
-    assert history.turns[0].answer.end == TurnEnd("stopped") and chatbot[-1]["content"] == "*(stopped)*"
+    assert history.turns[0].answer.end == TurnEnd("stopped") and "<em>&#40;stopped&#41;</em>" in chatbot[-1]["content"]
     assert box.interactive is True and stop.interactive is False
     stream.close()  # Gradio cancels the generator; the answer keeps its one end state
     assert history.turns[0].answer.end == TurnEnd("stopped") and backend.calls[-1].cancel_requested
@@ -136,13 +138,14 @@ def test_stop_mid_thinking_finishes_the_thinking_block_itself():
     chat = _handlers(backend)
     _, history, _ = chat.add_turn({"text": "think", "files": []}, History())
     stream = chat.respond(_request(), history, "", True, *SAMPLING[1:])
-    next(stream)  # preparing
-    chatbot, history, _ = next(stream)  # thinking has started
+    for chatbot, _, _ in stream:  # preparing, the engine's first update, heartbeats, then thinking
+        if chatbot[-1].get("metadata", {}).get("title") == "Thinking":
+            break
     assert chatbot[-1]["metadata"]["status"] == "pending"
     chatbot, history, _, _ = chat.stop(history, _request())
     thinking = next(message for message in chatbot if message.get("metadata", {}).get("title") == "Thinking")
     assert thinking["metadata"]["status"] == "done" and thinking["metadata"]["duration"] >= 0  # no spinner left
-    assert chatbot[-1]["content"] == "*(stopped)*"
+    assert "<em>&#40;stopped&#41;</em>" in chatbot[-1]["content"]
     stream.close()
 
 

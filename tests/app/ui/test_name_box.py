@@ -1,5 +1,6 @@
 """The SMILES panel's name box: OPSIN's structure with its provenance, OPSIN's reason, limits, no Java."""
 
+import html
 import shutil
 
 import gradio as gr
@@ -20,7 +21,9 @@ needs_java = pytest.mark.skipif(
 def test_a_name_fills_the_smiles_box_and_says_where_the_structure_came_from():
     status, smiles, record = name_box.convert_name("  2-acetyloxybenzoic acid ")
     assert smiles == "CC(=O)Oc1ccccc1C(=O)O"
-    assert status == "**Structure from the name 2-acetyloxybenzoic acid, OPSIN:** `CC(=O)Oc1ccccc1C(=O)O` · C9H8O4"
+    assert html.unescape(status) == (  # as shown: the name and structure as text (character references decoded)
+        "**Structure from the name 2-acetyloxybenzoic acid, OPSIN:** <code>CC(=O)Oc1ccccc1C(=O)O</code> · C9H8O4"
+    )
     assert name_box.origin_for(smiles, record) == "from the name 2-acetyloxybenzoic acid, OPSIN"
     assert name_box.origin_for("CCO", record) == ""  # the user changed the structure since
 
@@ -28,7 +31,7 @@ def test_a_name_fills_the_smiles_box_and_says_where_the_structure_came_from():
 @needs_java
 def test_a_nonsense_name_gets_opsins_reason_and_leaves_the_box_alone():
     status, smiles, record = name_box.convert_name("foobarane")
-    assert status.startswith("**Not converted:** OPSIN could not interpret this name: foobarane")
+    assert html.unescape(status).startswith("**Not converted:** OPSIN could not interpret this name: foobarane")
     assert smiles == gr.skip() and record == {}
 
 

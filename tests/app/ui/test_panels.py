@@ -1,5 +1,6 @@
 """The science panels: live checks with lab-language rows, reactions, "Ask" inserts, file loading, 3D."""
 
+import html
 from pathlib import Path
 
 import gradio as gr
@@ -29,7 +30,7 @@ def test_smiles_panel_shows_picture_and_rows_with_units():
 
 def test_an_invalid_smiles_points_at_the_character_as_typed():
     status, picture, rows = panels.smiles_panel("C1CC(")
-    assert status.startswith("**Invalid SMILES:** branch '(' at position 4 is never closed") and picture == ""
+    assert html.unescape(status).startswith("**Invalid SMILES:** branch '(' at position 4 is never closed") and picture == ""
     assert status.endswith("```\nC1CC(\n    ^\n```") and rows == []
 
 
@@ -39,7 +40,7 @@ def test_the_smiles_panel_takes_a_reaction_with_every_component():
     assert "data:image/svg+xml" in picture and "reaction-card" in picture
     assert ["Reactant 1", "CC(=O)O · C2H4O2 · 60.05 g/mol"] in rows and ["Product 2", "O · H2O · 18.02 g/mol"] in rows
     status, picture, _ = panels.smiles_panel("CC>>C1CC")
-    assert status.startswith("**Invalid reaction:** product 1 'C1CC'") and picture == ""
+    assert html.unescape(status).startswith("**Invalid reaction:** product 1 'C1CC'") and picture == ""
 
 
 def test_sequence_panel_speaks_in_residues_of_the_right_kind_and_warns_about_prose():
@@ -50,7 +51,7 @@ def test_sequence_panel_speaks_in_residues_of_the_right_kind_and_warns_about_pro
     status, card = panels.sequence_panel("hello there")
     assert "⚠️ this reads like English words, not a protein sequence" in status and "Notes" not in card
     status, card = panels.sequence_panel("MKTAYIAKQR 1 QI!")
-    assert status == "**Invalid sequence:** 1 character(s) not allowed in a protein sequence: '!' at 16"
+    assert html.unescape(status) == "**Invalid sequence:** 1 character(s) not allowed in a protein sequence: '!' at 16"
 
 
 def test_ask_inserts_checked_science_into_the_box():

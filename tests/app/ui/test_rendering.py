@@ -1,6 +1,7 @@
 """The history rendered as Chatbot messages: model text inert, user text as typed, cards, end markers, indices."""
 
 import base64
+import html
 import re
 from pathlib import Path
 
@@ -12,35 +13,13 @@ from app.chat.attachments import prepare_user_turn
 from app.chat.history import Answer, Found, History, ToolStep, Turn, TurnEnd, find_science
 from app.config import Limits
 from app.ui import cards, rendering
+from app.ui.safe_html import markdown_to_html
 
 
-@pytest.mark.parametrize(
-    "hostile",
-    [
-        "<script>alert(1)</script>",
-        '<img src=x onerror="alert(1)">',
-        "<svg><script>alert(1)</script></svg>",
-        '<a href="javascript:alert(1)">x</a>',
-        "<iframe src='https://evil.example'></iframe>",
-    ],
-)
-def test_sanitize_markdown_escapes_all_html(hostile):
-    safe = rendering.sanitize_markdown(f"before {hostile} after")
-    assert "<" not in safe and ">" not in safe
-    assert "&lt;" in safe
-
-
-def test_sanitize_markdown_disarms_script_links_but_keeps_normal_ones():
-    safe = rendering.sanitize_markdown("[a](javascript:alert(1)) [b](JavaScript:x) [c](https://example.org)")
-    assert "javascript:" not in safe.lower()
-    assert "](https://example.org)" in safe
-
-
-def test_sanitize_markdown_leaves_code_verbatim():
-    text = "Use `a<b` and\n```python\nif x < 3: print('<tag>')\n```\nthen <b>"
-    safe = rendering.sanitize_markdown(text)
-    assert "`a<b`" in safe and "if x < 3: print('<tag>')" in safe
-    assert safe.endswith("then &lt;b&gt;")
+def test_model_html_in_an_answer_is_shown_as_text():
+    safe = rendering.render_answer(Answer(content="before <script>alert(1)</script> after"))[0]["content"]
+    assert "<script" not in safe and "&lt;script&gt;" in safe
+    assert safe.startswith('<div class="model-text">') and "\n" not in safe
 
 
 def _svg_of(card: str) -> str:
@@ -94,8 +73,10 @@ def test_a_turn_renders_user_text_as_typed_and_model_text_escaped(tmp_path):
     assert caption["role"] == "user" and "<b>flask.png</b>" in caption["content"].value
     assert user == {"role": "user", "content": [{"type": "text", "text": "  a\t&amp; <b>b</b>"}]}
     assert thinking["metadata"] == {"title": "Thinking", "status": "done", "duration": 1.3}
-    assert thinking["content"] == "think &lt;i&gt;"
-    assert text["content"] == "&lt;b&gt;bold?&lt;/b&gt; Ethanol `CCO`"  # the tag hidden, the molecule in code
+    assert thinking["content"] == '<div class="model-text"><p>think &lt;i&gt;</p></div>'
+    assert text["content"] == (  # the tag hidden, the molecule in code
+        '<div class="model-text"><p>&lt;b&gt;bold?&lt;/b&gt; Ethanol <code>CCO</code></p></div>'
+    )
     assert isinstance(grid["content"], gr.HTML) and "C2H6O" in grid["content"].value
 
 
@@ -103,27 +84,37 @@ def test_thinking_is_pending_only_while_the_answer_runs():
     running = rendering.render_answer(Answer(reasoning="hmm"))
     assert running[0]["metadata"]["status"] == "pending"
     stopped = rendering.render_answer(Answer(reasoning="hmm", end=TurnEnd("stopped")))
-    assert stopped[0]["metadata"]["status"] == "done" and stopped[-1]["content"] == "*(stopped)*"
+    assert stopped[0]["metadata"]["status"] == "done"
+    assert stopped[-1]["content"] == '<div class="model-text"><em>&#40;stopped&#41;</em></div>'
 
 
 @pytest.mark.parametrize(
     ("end", "shown"),
     [
-        (TurnEnd("empty"), "*(the model returned no text)*"),
-        (TurnEnd("cut_off", tokens=64), "*(cut off at 64 tokens)*"),
-        (TurnEnd("timed_out"), "*(generation timed out)*"),
-        (TurnEnd("failed", reason="server <down>"), f"**{rendering.ERROR_TITLE}:** server &lt;down&gt;"),
+        (TurnEnd("empty"), "<em>&#40;the model returned no text&#41;</em>"),
+        (TurnEnd("cut_off", tokens=64), "<em>&#40;cut off at 64 tokens&#41;</em>"),
+        (TurnEnd("timed_out"), "<em>&#40;generation timed out&#41;</em>"),
+        (
+            TurnEnd("failed", reason="server <down>"),
+            f"<strong>{rendering.ERROR_TITLE}:</strong> server &lt;down&gt;",
+        ),
     ],
 )
 def test_every_end_state_but_answered_shows_a_marker(end, shown):
-    assert rendering.render_answer(Answer(content="", end=end))[-1]["content"] == shown
-    assert rendering.render_answer(Answer(content="fine", end=TurnEnd("answered")))[-1]["content"] == "fine"
+    assert (
+        rendering.render_answer(Answer(content="", end=end))[-1]["content"] == f'<div class="model-text">{shown}</div>'
+    )
+    answered = rendering.render_answer(Answer(content="fine", end=TurnEnd("answered")))
+    assert answered[-1]["content"] == '<div class="model-text"><p>fine</p></div>'
 
 
 def test_tool_steps_are_collapsed_with_the_result_inside_and_cannot_break_out_of_the_code_block():
     step = ToolStep("check_smiles", {"smiles": "OCC"}, True, result={"input": "```\n<img src=x onerror=alert(1)>"})
     messages = rendering.render_answer(Answer(steps=[step], end=TurnEnd("empty")))
-    assert messages[0]["metadata"]["title"] == "🛠️ check_smiles(smiles='OCC')"
+    assert (
+        messages[0]["metadata"]["title"]
+        == '<div class="model-text">🛠️ check&#95;smiles&#40;smiles=&#39;OCC&#39;&#41;</div>'
+    )
     assert "<img" not in messages[0]["content"] and "&lt;img" in messages[0]["content"]
     drawn = ToolStep("render_molecule", {"smiles": "C"}, True, result={"ok": True}, svg="<svg></svg>")
     picture = rendering.render_answer(Answer(steps=[drawn]))[1]["content"]
@@ -161,10 +152,10 @@ def test_science_tags_are_hidden_in_model_text(text, shown):
 
 
 def test_hidden_tags_never_let_html_through():
-    shown = rendering.sanitize_markdown(rendering.hide_science_tags("<SMILES><img src=x onerror=alert(1)></SMILES>"))
-    assert shown == "`<img src=x onerror=alert(1)>`"  # a code span: markdown shows it verbatim, as text
-    shown = rendering.sanitize_markdown(rendering.hide_science_tags("<SMILES>`<img src=x>`</SMILES>"))
-    assert shown == "&lt;SMILES&gt;`<img src=x>`&lt;/SMILES&gt;"  # typed code stays code; the tags stay escaped
+    shown = markdown_to_html(rendering.hide_science_tags("<SMILES><img src=x onerror=alert(1)></SMILES>"))
+    assert shown == '<div class="model-text"><p><code>&lt;img src=x onerror=alert&#40;1&#41;&gt;</code></p></div>'
+    shown = markdown_to_html(rendering.hide_science_tags("<SMILES>`<img src=x>`</SMILES>"))
+    assert "<img" not in shown and "<code>&lt;img src=x&gt;</code>" in shown  # typed code stays code, as text
 
 
 def test_each_structure_is_drawn_once_in_one_grid_of_thumbnails():
@@ -183,7 +174,9 @@ def test_thinking_that_never_closed_is_the_answer_with_a_note():
     answer.settle_unclosed_thinking()
     answer.finish(TurnEnd("answered"))
     messages = rendering.render_answer(answer)
-    assert [m["content"] for m in messages] == ["I think it is water", f"*{rendering.UNCLOSED_THINKING_NOTE}*"]
+    answer_text, note = (m["content"] for m in messages)
+    assert answer_text == '<div class="model-text"><p>I think it is water</p></div>'
+    assert html.unescape(note) == f'<div class="model-text"><em>{rendering.UNCLOSED_THINKING_NOTE}</em></div>'
 
 
 def test_a_running_answer_says_what_it_waits_for_until_the_first_token():
@@ -200,7 +193,7 @@ def test_captions_name_files_records_and_frames(tmp_path):
     video = str(make_video(tmp_path / "clip.mp4", frames=12))
     turn = prepare_user_turn("x", [str(assets / "drugs.sdf"), video], Limits())
     caption = rendering.attachment_caption(turn.attachments, max_frames=8)
-    assert "<b>drugs.sdf</b> → caffeine (record 1), aspirin (record 2), paracetamol (record 3)" in caption
+    assert "<b>drugs.sdf</b> → caffeine (record 1), aspirin (record 2), paracetamol (record 3)" in html.unescape(caption)
     assert "<b>clip.mp4</b> · 8 of 12 frames go to the model" in caption
 
 
@@ -212,7 +205,7 @@ def test_a_video_the_browser_cannot_play_is_a_named_chip_with_a_note(tmp_path):
     turn = Turn("what happens?", prepare_user_turn("x", [old], Limits()).attachments)
     files, caption, _ = rendering.render_turn(turn)
     assert files["content"][0]["file"]["mime_type"] == "application/octet-stream"  # a chip, not a dead player
-    assert "your browser cannot play this video&#x27;s format (MPEG-4 Part 2); the model still receives it" in (
+    assert "your browser cannot play this video's format (MPEG-4 Part 2); the model still receives it" in html.unescape(
         caption["content"].value
     )
     playable = rendering.render_turn(Turn("x", prepare_user_turn("x", [fine], Limits()).attachments))

@@ -1,5 +1,6 @@
 """The Protein tab's structure box: chains, ligands and a 3D view from one report; bad files get the reason."""
 
+import html
 import json
 
 import gradio as gr
@@ -12,7 +13,7 @@ from app.ui import structures
 def test_an_uploaded_pdb_gives_status_card_and_viewer(tmp_path):
     pdb = make_pdb(tmp_path / "1abc.pdb")
     status, card, viewer = structures.structure_panel(str(pdb))
-    assert status == "**1abc.pdb** · chains A (16 aa), B (8 aa) · ligands: ACT"
+    assert html.unescape(status) == "**1abc.pdb** · chains A (16 aa), B (8 aa) · ligands: ACT"
     for row in ("<td>Chain A</td><td>Protein, 16 residues</td>", "<td>Ligands (HETATM, no water)</td><td>ACT × 1 (A)"):
         assert row in card
     assert f"<code>&gt;1abc.pdb chain A</code><br><code>{UBIQUITIN[:16]}</code>" in card
@@ -43,7 +44,8 @@ def test_bad_files_show_their_reason_and_nothing_else(tmp_path, name, content, s
     path = tmp_path / name
     path.write_bytes(content)
     status, card, viewer = structures.structure_panel(str(path))
-    assert status.startswith("**Not shown:**") and says in status and f"'{name}'" in status
+    shown = html.unescape(status)
+    assert shown.startswith("**Not shown:**") and says in shown and f"'{name}'" in shown
     assert card == viewer == ""
 
 
@@ -51,7 +53,7 @@ def test_a_50_mb_pdb_is_refused_with_the_size_and_the_limit(tmp_path):
     big = tmp_path / "huge.pdb"
     big.write_bytes((b"REMARK" + b" " * 73 + b"\n") * 625_000)  # 50,000,000 bytes
     status, card, viewer = structures.structure_panel(str(big))
-    assert "'huge.pdb' is 50.0 MB; the limit is 20.0 MB" in status and card == viewer == ""
+    assert "'huge.pdb' is 50.0 MB; the limit is 20.0 MB" in html.unescape(status) and card == viewer == ""
 
 
 def test_structures_too_large_for_the_browser_are_described_not_drawn(tmp_path, monkeypatch):
