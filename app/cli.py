@@ -27,28 +27,46 @@ SERVE_PORT = 23333  # lmdeploy's default, so recipes and clients written for it 
 
 def _add_model_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model (local backend)")
-    group.add_argument("--model", default=None,
-                       help="checkpoint dir or Hub id (e.g. internlm/Intern-S1-mini-hf); default: the offline demo")
+    group.add_argument(
+        "--model",
+        default=None,
+        help="checkpoint dir or Hub id (e.g. internlm/Intern-S1-mini-hf); default: the offline demo",
+    )
     group.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (auto: device_map='auto' on GPU)")
-    group.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"],
-                       help="auto: bf16 on GPU, fp32 on CPU")
+    group.add_argument(
+        "--dtype",
+        default="auto",
+        choices=["auto", "bfloat16", "float16", "float32"],
+        help="auto: bf16 on GPU, fp32 on CPU",
+    )
     group.add_argument("--attn-implementation", default=None, choices=["sdpa", "eager", "flash_attention_2"])
     group.add_argument("--trust-remote-code", action="store_true", help="allow the Hub repo's own modeling code")
     group.add_argument("--cache-dir", default=None, help="where the demo model is built (default ~/.cache/...)")
-    group.add_argument("--compile", action="store_true",
-                       help="decode with a static KV cache and a torch.compile'd decode step (compiled at start-up)")
+    group.add_argument(
+        "--compile",
+        action="store_true",
+        help="decode with a static KV cache and a torch.compile'd decode step (compiled at start-up)",
+    )
 
 
 def _add_remote_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("remote (OpenAI-compatible) backend")
     group.add_argument("--backend", default="local", choices=sorted(BACKEND_FACTORIES))
-    group.add_argument("--backend-factory", default=None, metavar="MODULE:FUNCTION",
-                       help="build the backend by calling MODULE:FUNCTION or FILE.py:FUNCTION (custom backends, tests)")
+    group.add_argument(
+        "--backend-factory",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="build the backend by calling MODULE:FUNCTION or FILE.py:FUNCTION (custom backends, tests)",
+    )
     group.add_argument("--base-url", default=None, help="e.g. http://localhost:23333/v1 (lmdeploy / vLLM / SGLang)")
     group.add_argument("--api-key", default=None, help="default: $OPENAI_API_KEY or 'EMPTY'")
     group.add_argument("--served-model", default=None, help="model name on the server (default: its first model)")
-    group.add_argument("--dialect", default="auto", choices=["auto", "generic", "lmdeploy", "vllm", "sglang"],
-                       help="auto: recognised from GET /v1/models; generic sends only OpenAI chat-completions fields")
+    group.add_argument(
+        "--dialect",
+        default="auto",
+        choices=["auto", "generic", "lmdeploy", "vllm", "sglang"],
+        help="auto: recognised from GET /v1/models; generic sends only OpenAI chat-completions fields",
+    )
 
 
 def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +86,8 @@ def _add_backend_and_limit_flags(parser: argparse.ArgumentParser) -> None:
 
 def _add_serve_parser(subparsers) -> None:
     serve = subparsers.add_parser(
-        "serve", help="serve the backend as an OpenAI-compatible HTTP endpoint at http://HOST:PORT/v1",
+        "serve",
+        help="serve the backend as an OpenAI-compatible HTTP endpoint at http://HOST:PORT/v1",
         description="Serve a model as an OpenAI-compatible endpoint (lmdeploy dialect) at http://HOST:PORT/v1.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
@@ -82,11 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (0.0.0.0 exposes the app to the network)")
     parser.add_argument("--port", type=int, default=None, help="default: first free port from 7860")
     parser.add_argument("--share", action="store_true", help="open a public gradio.live link")
-    parser.add_argument("--mcp", action="store_true",
-                        help="also serve the science endpoints (check_smiles, check_sequence, render_molecule) as "
-                             "MCP tools at /gradio_api/mcp/")
-    parser.add_argument("--auth", action="append", default=[], metavar="USER:PASSWORD",
-                        help="require a login (repeatable)")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="also serve the science endpoints (check_smiles, check_sequence, render_molecule) as "
+        "MCP tools at /gradio_api/mcp/",
+    )
+    parser.add_argument(
+        "--auth", action="append", default=[], metavar="USER:PASSWORD", help="require a login (repeatable)"
+    )
     parser.add_argument("--auth-file", default=None, help="file with one USER:PASSWORD per line")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--build-demo-only", action="store_true", help="build/cache the offline demo model and exit")
@@ -101,9 +124,15 @@ def limits_from_args(args: argparse.Namespace) -> Limits:
 
 
 def model_options_from_args(args: argparse.Namespace) -> ModelOptions:
-    return ModelOptions(model=args.model, device=args.device, dtype=args.dtype,
-                        attn_implementation=args.attn_implementation, trust_remote_code=args.trust_remote_code,
-                        cache_dir=args.cache_dir, compile=args.compile)
+    return ModelOptions(
+        model=args.model,
+        device=args.device,
+        dtype=args.dtype,
+        attn_implementation=args.attn_implementation,
+        trust_remote_code=args.trust_remote_code,
+        cache_dir=args.cache_dir,
+        compile=args.compile,
+    )
 
 
 def parse_auth(pairs: Sequence[str], auth_file: str | None) -> tuple[tuple[str, str], ...]:
@@ -139,7 +168,9 @@ def _loading_local_backend(args: argparse.Namespace, limits: Limits):
     options = model_options_from_args(args)
     is_demo = options.model is None
     sampling = DEMO_SAMPLING if is_demo else MINI_SAMPLING  # the loaded model's own defaults replace these
-    name = "intern-s1-demo" if is_demo else (Path(options.model).name if Path(options.model).exists() else options.model)
+    name = (
+        "intern-s1-demo" if is_demo else (Path(options.model).name if Path(options.model).exists() else options.model)
+    )
     info = BackendInfo(kind="local", model_id=name, description="loading…", is_demo_model=is_demo,
                        default_sampling=sampling.with_updates(max_new_tokens=min(sampling.max_new_tokens,
                                                                                  limits.max_new_tokens)))  # fmt: skip
@@ -152,15 +183,21 @@ def _openai_backend(args: argparse.Namespace, limits: Limits):
     from app.backends.remote import OpenAICompatibleBackend
 
     api_key = args.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
-    return OpenAICompatibleBackend(base_url=args.base_url, api_key=api_key, served_model=args.served_model,
-                                   dialect=args.dialect, timeout=limits.request_timeout_s)
+    return OpenAICompatibleBackend(
+        base_url=args.base_url,
+        api_key=api_key,
+        served_model=args.served_model,
+        dialect=args.dialect,
+        timeout=limits.request_timeout_s,
+    )
 
 
 def _fake_backend(args: argparse.Namespace, limits: Limits):
     from app.backends.fake import FakeBackend
 
-    return FakeBackend(reasoning="Scripted thinking.", content="A scripted answer about <SMILES>CCO</SMILES>.",
-                       delay_s=0.02)
+    return FakeBackend(
+        reasoning="Scripted thinking.", content="A scripted answer about <SMILES>CCO</SMILES>.", delay_s=0.02
+    )
 
 
 # The backend is chosen once, from --backend; each factory imports its heavy dependencies only when called.
@@ -204,8 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         raise SystemExit(f"invalid limit: {error}") from error
     if args.command == "serve":
-        return run_server(build_backend(args, limits), limits, host=args.host, port=args.port,
-                          log_level=args.log_level.lower())
+        return run_server(
+            build_backend(args, limits), limits, host=args.host, port=args.port, log_level=args.log_level.lower()
+        )
     if args.build_demo_only:
         from app.demo_model import ensure_demo_model
 
@@ -234,8 +272,10 @@ def share_message(share: bool, share_url: str | None) -> str | None:
         return None
     if share_url:
         return f"Public share link: {share_url}"
-    return ("Could not open a share link (no network, or the FRP tunnel binary is blocked/missing); "
-            "the app is still available locally at the address above.")
+    return (
+        "Could not open a share link (no network, or the FRP tunnel binary is blocked/missing); "
+        "the app is still available locally at the address above."
+    )
 
 
 def run_app(backend, config: AppConfig, *, mcp: bool = False) -> int:

@@ -73,8 +73,16 @@ def main() -> int:
     started = time.perf_counter()
     peer = LlamaForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32).eval()
     peer_load = time.perf_counter() - started
-    emit_row("b8_demo_model_load", ours_load, peer_load, "s", True, higher_is_better=False,
-          ours_what="cached Intern-S1 safetensors", peer_what="SmolLM2 GGUF dequantised by transformers")
+    emit_row(
+        "b8_demo_model_load",
+        ours_load,
+        peer_load,
+        "s",
+        True,
+        higher_is_better=False,
+        ours_what="cached Intern-S1 safetensors",
+        peer_what="SmolLM2 GGUF dequantised by transformers",
+    )
 
     params = SamplingParams(temperature=0.0, max_new_tokens=new_tokens, enable_thinking=False)
     tokenizer = ours.processor.tokenizer
@@ -92,18 +100,31 @@ def main() -> int:
         input_ids = ours.encode(messages, params)["input_ids"]
         started = time.perf_counter()
         with torch.no_grad():
-            output = peer.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), do_sample=False,
-                                   max_new_tokens=new_tokens, eos_token_id=ours.model.generation_config.eos_token_id,
-                                   pad_token_id=ours.model.generation_config.pad_token_id)
+            output = peer.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                do_sample=False,
+                max_new_tokens=new_tokens,
+                eos_token_id=ours.model.generation_config.eos_token_id,
+                pad_token_id=ours.model.generation_config.pad_token_id,
+            )
         peer_seconds += time.perf_counter() - started
         peer_tokens += output.shape[-1] - input_ids.shape[-1]
-        peer_text = tokenizer.decode(output[0, input_ids.shape[-1]:], skip_special_tokens=True).strip()
+        peer_text = tokenizer.decode(output[0, input_ids.shape[-1] :], skip_special_tokens=True).strip()
         if ours_text != peer_text:
             identical = False
             print(f"# differs on {prompt!r}:\n#  ours: {ours_text!r}\n#  peer: {peer_text!r}", file=sys.stderr)
-    emit_row("b8_demo_model_greedy_decode", ours_tokens / ours_seconds, peer_tokens / peer_seconds, "tok/s",
-          identical, prompts=len(prompts), new_tokens=new_tokens, threads=args.threads,
-          note="includes prefill; ours streams through the app's worker thread, template and splitter")
+    emit_row(
+        "b8_demo_model_greedy_decode",
+        ours_tokens / ours_seconds,
+        peer_tokens / peer_seconds,
+        "tok/s",
+        identical,
+        prompts=len(prompts),
+        new_tokens=new_tokens,
+        threads=args.threads,
+        note="includes prefill; ours streams through the app's worker thread, template and splitter",
+    )
     return 0 if identical else 1
 
 

@@ -105,8 +105,9 @@ def _make_cancel_criteria(*events: threading.Event):
 class TransformersBackend(ChatBackend):
     """Local Intern-S1 (or the offline demo model) through ``AutoProcessor`` + ``AutoModelForImageTextToText``."""
 
-    def __init__(self, options: ModelOptions | None = None, *, limits: Limits | None = None,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self, options: ModelOptions | None = None, *, limits: Limits | None = None, progress: Progress | None = None
+    ) -> None:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         import intern_s1  # noqa: F401  (registers the Intern-S1 classes with the Auto classes)
@@ -157,7 +158,11 @@ class TransformersBackend(ChatBackend):
         text_config = getattr(self.model.config, "text_config", self.model.config)
         context = getattr(text_config, "max_position_embeddings", None)
         if is_demo:
-            name, description, sampling = "intern-s1-demo", "offline demo: SmolLM2-135M inside Intern-S1", DEMO_SAMPLING
+            name, description, sampling = (
+                "intern-s1-demo",
+                "offline demo: SmolLM2-135M inside Intern-S1",
+                DEMO_SAMPLING,
+            )
         else:
             name = Path(path).name if Path(path).exists() else path
             # Intern-S1 is the MoE model (model card temperature 0.7); mini and other dense models use 0.8.
@@ -167,20 +172,34 @@ class TransformersBackend(ChatBackend):
         if self.compile_seconds is not None:
             description += f", compiled decoding ({self.compile_seconds:.0f} s to compile)"
         sampling = sampling.with_updates(max_new_tokens=min(sampling.max_new_tokens, self.limits.max_new_tokens))
-        return BackendInfo(kind="local", model_id=name, description=description, is_demo_model=is_demo,
-                           context_length=context, default_sampling=sampling)
+        return BackendInfo(
+            kind="local",
+            model_id=name,
+            description=description,
+            is_demo_model=is_demo,
+            context_length=context,
+            default_sampling=sampling,
+        )
 
     # ------------------------------------------------------------------------------------------------ encoding
 
-    def encode(self, messages: list[dict[str, Any]], params: SamplingParams,
-               tools: list[dict[str, Any]] | None = None):
+    def encode(
+        self, messages: list[dict[str, Any]], params: SamplingParams, tools: list[dict[str, Any]] | None = None
+    ):
         """Chat template + image/video processing → model inputs on the model's device."""
         try:
             inputs = self.processor.apply_chat_template(
-                messages, tools=tools, add_generation_prompt=True, tokenize=True, return_dict=True,
-                return_tensors="pt", enable_thinking=params.enable_thinking,
-                processor_kwargs={"max_patches": self.limits.max_tiles_per_image,
-                                  "max_frames": self.limits.max_video_frames},
+                messages,
+                tools=tools,
+                add_generation_prompt=True,
+                tokenize=True,
+                return_dict=True,
+                return_tensors="pt",
+                enable_thinking=params.enable_thinking,
+                processor_kwargs={
+                    "max_patches": self.limits.max_tiles_per_image,
+                    "max_frames": self.limits.max_video_frames,
+                },
             )
         except (ValueError, OSError, RuntimeError) as error:
             raise BackendInputError(f"the input could not be prepared for the model: {error}") from error
@@ -222,19 +241,32 @@ class TransformersBackend(ChatBackend):
         from transformers import StoppingCriteriaList
 
         kwargs: dict[str, Any] = dict(inputs)
-        kwargs.update(max_new_tokens=params.max_new_tokens, streamer=streamer,
-                      stopping_criteria=StoppingCriteriaList([_make_cancel_criteria(*stops)]))
+        kwargs.update(
+            max_new_tokens=params.max_new_tokens,
+            streamer=streamer,
+            stopping_criteria=StoppingCriteriaList([_make_cancel_criteria(*stops)]),
+        )
         if params.greedy:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         elif params.seed is not None:
             from app.backends.seeded_sampling import seeded_sampling_processors
 
             # generate's own sampling uses the process-wide RNG that concurrent answers share; see the module.
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None,
-                          logits_processor=seeded_sampling_processors(params))
+            kwargs.update(
+                do_sample=False,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                logits_processor=seeded_sampling_processors(params),
+            )
         else:
-            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
-                          min_p=params.min_p or None)
+            kwargs.update(
+                do_sample=True,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
+                min_p=params.min_p or None,
+            )
         return kwargs
 
     def stream_chat(
@@ -254,8 +286,9 @@ class TransformersBackend(ChatBackend):
         prompt_tokens = int(inputs["input_ids"].shape[-1])
         tokenizer = self.processor.tokenizer
         thinking_open = tokenizer.decode(inputs["input_ids"][0, -3:]).rstrip().endswith("<think>")
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=False,
-                                        timeout=STREAM_TIMEOUT_S)
+        streamer = TextIteratorStreamer(
+            tokenizer, skip_prompt=True, skip_special_tokens=False, timeout=STREAM_TIMEOUT_S
+        )
         failure: list[BaseException] = []
         counter = {"tokens": 0}
         reader_gone = threading.Event()  # ours, not the caller's: set when this generator ends for any reason
@@ -287,8 +320,11 @@ class TransformersBackend(ChatBackend):
                 raise BackendError(_describe_failure(failure[0])) from failure[0]
             # "length": generate stopped at max_new_tokens (an answer that ends on its own stops at EOS before it).
             finish_reason = "length" if counter["tokens"] >= params.max_new_tokens else "stop"
-            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": counter["tokens"],
-                     "finish_reason": finish_reason}
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": counter["tokens"],
+                "finish_reason": finish_reason,
+            }
             if thinking_open and not splitter.thinking_closed and finish_reason == "stop" and not cancel.is_set():
                 usage["thinking_unclosed"] = True  # the model ended without </think>: its reply is the answer
             yield Delta("usage", data=usage)

@@ -25,6 +25,7 @@ __all__ = ["GpuBudget", "ZeroGPUBackend", "gpu_seconds", "wrap_for_zerogpu"]
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class GpuBudget:
     """How GPU seconds are estimated for one answer (Intern-S1-mini, bf16, transformers ``generate``).

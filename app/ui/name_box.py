@@ -57,7 +57,9 @@ def convert_name(name: str | None) -> tuple[str, Any, dict[str, str]]:
     if not report.ok:
         return f"**Not converted:** {inert_text(report.error or 'unknown error')}", gr.skip(), {}
     origin = report.provenance()
-    status = f"**Structure {inert_text(origin)}:** {inert_code(report.canonical_smiles)} · {inert_text(report.formula)}"
+    status = (
+        f"**Structure {inert_text(origin)}:** {inert_code(report.canonical_smiles)} · {inert_text(report.formula)}"
+    )
     return status, report.canonical_smiles, {"smiles": report.canonical_smiles, "origin": origin}
 
 

@@ -177,7 +177,9 @@ def render_answer(answer: Answer, preparing: str = "") -> list[dict[str, Any]]:
     if answer.content:
         messages.append({"role": "assistant", "content": markdown_to_html(hide_science_tags(answer.content))})
     if answer.thinking_unclosed and answer.content:
-        messages.append({"role": "assistant", "content": html_block(f"<em>{escape_text(UNCLOSED_THINKING_NOTE)}</em>")})
+        messages.append(
+            {"role": "assistant", "content": html_block(f"<em>{escape_text(UNCLOSED_THINKING_NOTE)}</em>")}
+        )
     grid = science_grid(answer.found)
     if grid:
         messages.append({"role": "assistant", "content": gr.HTML(value=grid, padding=False)})

@@ -11,13 +11,35 @@ from app.config import Limits
 
 
 def test_public_flags_parse():
-    args = cli.build_parser().parse_args([
-        "--model", "internlm/Intern-S1-mini-hf", "--device", "cuda", "--dtype", "bfloat16",
-        "--attn-implementation", "sdpa", "--host", "0.0.0.0", "--port", "7999", "--share", "--max-new-tokens", "64",
-        "--max-video-frames", "4", "--max-file-size-mb", "2.5",
-    ])
+    args = cli.build_parser().parse_args(
+        [
+            "--model",
+            "internlm/Intern-S1-mini-hf",
+            "--device",
+            "cuda",
+            "--dtype",
+            "bfloat16",
+            "--attn-implementation",
+            "sdpa",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "7999",
+            "--share",
+            "--max-new-tokens",
+            "64",
+            "--max-video-frames",
+            "4",
+            "--max-file-size-mb",
+            "2.5",
+        ]
+    )
     assert (args.model, args.device, args.dtype, args.attn_implementation) == (
-        "internlm/Intern-S1-mini-hf", "cuda", "bfloat16", "sdpa")
+        "internlm/Intern-S1-mini-hf",
+        "cuda",
+        "bfloat16",
+        "sdpa",
+    )
     assert (args.host, args.port, args.share) == ("0.0.0.0", 7999, True)
     limits = cli.limits_from_args(args)
     assert (limits.max_new_tokens, limits.max_video_frames, limits.max_file_size_mb) == (64, 4, 2.5)
@@ -67,8 +89,9 @@ def test_cli_import_is_light():
 
 @pytest.mark.slow
 def test_python_m_app_prints_its_url():
-    process = subprocess.Popen([sys.executable, "-m", "app", "--backend", "fake"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--backend", "fake"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         for line in process.stdout:
             if "running at" in line:
@@ -91,7 +114,10 @@ def test_auth_flags(tmp_path):
     users = tmp_path / "users.txt"
     users.write_text("carol:secret3\n\n", encoding="utf-8")
     assert cli.parse_auth(["alice:pw1", "bob:p:w2"], str(users)) == (
-        ("alice", "pw1"), ("bob", "p:w2"), ("carol", "secret3"))
+        ("alice", "pw1"),
+        ("bob", "p:w2"),
+        ("carol", "secret3"),
+    )
     for bad in (["nocolon"], [":pw"], ["user:"]):
         with pytest.raises(SystemExit, match="USER:PASSWORD"):
             cli.parse_auth(bad, None)

@@ -24,8 +24,7 @@ def demo():
     from app.backends.local import TransformersBackend
 
     torch.set_num_threads(2)
-    backend = TransformersBackend(ModelOptions(device="cpu"), limits=Limits(max_tiles_per_image=1,
-                                                                             max_video_frames=2))
+    backend = TransformersBackend(ModelOptions(device="cpu"), limits=Limits(max_tiles_per_image=1, max_video_frames=2))
     yield backend
     backend.close()
 
@@ -40,7 +39,10 @@ def test_demo_checkpoint_is_a_real_intern_s1_checkpoint(demo):
     assert config["vision_config"]["image_size"] in (448, [448, 448])
     assert config["vision_config"]["patch_size"] in (14, [14, 14])
     assert {p.name for p in path.glob("tokenizer_*.model")} == {
-        "tokenizer_SMILES.model", "tokenizer_IUPAC.model", "tokenizer_FASTA.model"}
+        "tokenizer_SMILES.model",
+        "tokenizer_IUPAC.model",
+        "tokenizer_FASTA.model",
+    }
     assert type(demo.processor.tokenizer).__name__ == "InternS1Tokenizer"
     assert demo.info.is_demo_model and demo.info.default_sampling.enable_thinking is False
 

@@ -58,7 +58,9 @@ def test_info_uses_model_card_sampling(backend):
 def test_compiled_decoding_streams_the_same_greedy_answer(backend, tiny_checkpoint):
     from app.backends.local import TransformersBackend
 
-    compiled = TransformersBackend(ModelOptions(model=str(tiny_checkpoint), device="cpu", compile=True), limits=Limits())
+    compiled = TransformersBackend(
+        ModelOptions(model=str(tiny_checkpoint), device="cpu", compile=True), limits=Limits()
+    )
     try:
         assert compiled.model.generation_config.cache_implementation == "static"
         assert compiled.compile_seconds > 0 and "compiled decoding" in compiled.info.description
@@ -76,10 +78,12 @@ def test_stream_equals_plain_generate(backend):
     streamed = "".join(d.text for d in backend.stream_chat(messages, GREEDY) if d.kind in ("reasoning", "content"))
     inputs = backend.encode(messages, GREEDY)
     output = backend.model.generate(**inputs, max_new_tokens=12, do_sample=False)
-    expected = backend.processor.tokenizer.decode(output[0, inputs["input_ids"].shape[-1]:], skip_special_tokens=True)
+    expected = backend.processor.tokenizer.decode(output[0, inputs["input_ids"].shape[-1] :], skip_special_tokens=True)
     # The splitter trims the whitespace that opens an answer; everything else must match token for token.
-    assert streamed.replace("<think>", "").replace("</think>", "").strip() == expected.replace(
-        "<think>", "").replace("</think>", "").strip()
+    assert (
+        streamed.replace("<think>", "").replace("</think>", "").strip()
+        == expected.replace("<think>", "").replace("</think>", "").strip()
+    )
 
 
 def test_thinking_switch_changes_the_prompt(backend):
@@ -91,8 +95,9 @@ def test_thinking_switch_changes_the_prompt(backend):
 
 def _assert_cancel_ends_generate_within_a_second(backend) -> None:
     cancel = threading.Event()
-    stream = backend.stream_chat([{"role": "user", "content": "Tell a long story"}],
-                                 GREEDY.with_updates(max_new_tokens=4000), cancel=cancel)
+    stream = backend.stream_chat(
+        [{"role": "user", "content": "Tell a long story"}], GREEDY.with_updates(max_new_tokens=4000), cancel=cancel
+    )
     next(stream)
     started = time.monotonic()
     cancel.set()
@@ -109,8 +114,9 @@ def test_cancel_ends_generate_within_a_second(backend):
 def test_prompt_over_budget_is_refused(tiny_checkpoint):
     from app.backends.local import TransformersBackend
 
-    small = TransformersBackend(ModelOptions(model=str(tiny_checkpoint), device="cpu"),
-                                limits=Limits(max_prompt_tokens=20))
+    small = TransformersBackend(
+        ModelOptions(model=str(tiny_checkpoint), device="cpu"), limits=Limits(max_prompt_tokens=20)
+    )
     with pytest.raises(BackendError, match="over the limit of 20"):
         list(small.stream_chat([{"role": "user", "content": "word " * 50}], GREEDY))
 
@@ -150,8 +156,7 @@ def test_client_image_turn(client, backend, tmp_path):
 
 def test_client_video_turn_respects_frame_budget(client, backend, tmp_path):
     video = make_video(tmp_path / "clip.mp4", frames=20)
-    answer = client.predict("What happens?", [handle_file(str(video))], False, 0.0, 1.0, 50, 0.0, 8,
-                            api_name="/chat")
+    answer = client.predict("What happens?", [handle_file(str(video))], False, 0.0, 1.0, 50, 0.0, 8, api_name="/chat")
     assert isinstance(answer, str)
     pixels = backend.seen_inputs[-1]["pixel_values"]
     assert pixels.shape[0] == Limits().max_video_frames  # one 448-px tile per sampled frame

@@ -30,7 +30,10 @@ def test_smiles_panel_shows_picture_and_rows_with_units():
 
 def test_an_invalid_smiles_points_at_the_character_as_typed():
     status, picture, rows = panels.smiles_panel("C1CC(")
-    assert html.unescape(status).startswith("**Invalid SMILES:** branch '(' at position 4 is never closed") and picture == ""
+    assert (
+        html.unescape(status).startswith("**Invalid SMILES:** branch '(' at position 4 is never closed")
+        and picture == ""
+    )
     assert status.endswith("```\nC1CC(\n    ^\n```") and rows == []
 
 

@@ -193,7 +193,9 @@ def test_captions_name_files_records_and_frames(tmp_path):
     video = str(make_video(tmp_path / "clip.mp4", frames=12))
     turn = prepare_user_turn("x", [str(assets / "drugs.sdf"), video], Limits())
     caption = rendering.attachment_caption(turn.attachments, max_frames=8)
-    assert "<b>drugs.sdf</b> → caffeine (record 1), aspirin (record 2), paracetamol (record 3)" in html.unescape(caption)
+    assert "<b>drugs.sdf</b> → caffeine (record 1), aspirin (record 2), paracetamol (record 3)" in html.unescape(
+        caption
+    )
     assert "<b>clip.mp4</b> · 8 of 12 frames go to the model" in caption
 
 
@@ -205,8 +207,9 @@ def test_a_video_the_browser_cannot_play_is_a_named_chip_with_a_note(tmp_path):
     turn = Turn("what happens?", prepare_user_turn("x", [old], Limits()).attachments)
     files, caption, _ = rendering.render_turn(turn)
     assert files["content"][0]["file"]["mime_type"] == "application/octet-stream"  # a chip, not a dead player
-    assert "your browser cannot play this video's format (MPEG-4 Part 2); the model still receives it" in html.unescape(
-        caption["content"].value
+    assert (
+        "your browser cannot play this video's format (MPEG-4 Part 2); the model still receives it"
+        in html.unescape(caption["content"].value)
     )
     playable = rendering.render_turn(Turn("x", prepare_user_turn("x", [fine], Limits()).attachments))
     assert (

@@ -81,7 +81,9 @@ def test_an_attached_structure_is_shown_in_the_protein_tab(tmp_path):
     pdb = make_pdb(tmp_path / "upload-1.pdb")
     attachments = prepare_user_turn("?", [str(pdb)], Limits(), names=["1abc.pdb"]).attachments
     status, card, viewer = structures.attached_structure(History([Turn("?", attachments)]))
-    assert html.unescape(status).startswith("**1abc.pdb** · chains A (16 aa), B (8 aa)") and "Chain B" in card and viewer
+    assert (
+        html.unescape(status).startswith("**1abc.pdb** · chains A (16 aa), B (8 aa)") and "Chain B" in card and viewer
+    )
     assert structures.attached_structure(History([Turn("hi", [])])) == (gr.skip(), gr.skip(), gr.skip())
     assert structures.attached_structure(History()) == (gr.skip(), gr.skip(), gr.skip())
 
