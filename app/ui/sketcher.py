@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import science_tools
-from app.ui.viewer3d import STATIC_DIR
+from app.ui.vendored import STATIC_DIR, script_tag, served_folders
 
 
 __all__ = [
@@ -154,14 +154,12 @@ def available() -> bool:
 
 def head_html() -> str:
     """The ``<script>`` tag loading JSME's GWT loader (it finds its other files next to itself)."""
-    if not available():
-        return ""
-    return f'<script src="/gradio_api/file={JSME_LOADER.resolve()}"></script>'
+    return script_tag(JSME_LOADER)
 
 
 def static_paths() -> list[str]:
     """Folders Gradio must serve for the sketcher (pass to ``gr.set_static_paths``)."""
-    return [str(JSME_DIR.resolve())] if available() else []
+    return served_folders(JSME_LOADER, JSME_DIR)
 
 
 def make_sketcher(**kwargs: Any):

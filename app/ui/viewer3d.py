@@ -9,10 +9,9 @@ missing, the component says so instead of staying blank.
 
 from __future__ import annotations
 
-from pathlib import Path
+from app.ui.vendored import STATIC_DIR, script_tag, served_folders
 
 
-STATIC_DIR = Path(__file__).parent / "static"
 THREEDMOL_JS = STATIC_DIR / "3Dmol-min.js"
 
 _TEMPLATE = (
@@ -66,14 +65,12 @@ def available() -> bool:
 
 def head_html() -> str:
     """The ``<script>`` tag loading the vendored 3Dmol.js through Gradio's static file route."""
-    if not available():
-        return ""
-    return f'<script src="/gradio_api/file={THREEDMOL_JS.resolve()}"></script>'
+    return script_tag(THREEDMOL_JS)
 
 
 def static_paths() -> list[str]:
     """Folders Gradio must serve for the viewer (pass to ``gr.set_static_paths``)."""
-    return [str(STATIC_DIR.resolve())] if available() else []
+    return served_folders(THREEDMOL_JS, STATIC_DIR)
 
 
 def make_viewer(**kwargs):
