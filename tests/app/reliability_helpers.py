@@ -164,6 +164,14 @@ class StreamRecord:
     text: str = ""
 
 
+def seconds_until_ended(record: StreamRecord, since: float, timeout: float, poll_s: float = 0.005) -> float:
+    """Seconds from ``since`` (a Stop, a cancel, a hang-up) until the backend stream of ``record`` ended."""
+    while record.ended is None and time.monotonic() - since < timeout:
+        time.sleep(poll_s)
+    assert record.ended is not None, f"the backend was still generating {timeout} s after the stop"
+    return record.ended - since
+
+
 def last_user_text(messages: list[dict[str, Any]]) -> str:
     content = messages[-1]["content"]
     if isinstance(content, str):

@@ -44,6 +44,16 @@ def make_text(path: Path, text: str) -> Path:
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 UBIQUITIN = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG"
+# One input of each kind the science endpoints take (API, gradio_client, MCP tests send the same ones).
+SCIENCE_INPUTS = {
+    "smiles": ASPIRIN,
+    "reaction": "CC(=O)O.OCC>>CC(=O)OCC",
+    "protein": UBIQUITIN,
+    "dna": "ATGCGTACGTTAGCATGCAAATTTGGG",
+    "rna": "AUGCGUACGUUAGCAUGCAAAUUU",
+    "fasta": f">sp|P0CG48|UBQ_HUMAN Ubiquitin\n{UBIQUITIN}\n",
+    "invalid": "C1CC(!<script>",
+}
 
 
 def pdb_text(chains: dict[str, str] | None = None, ligand: str | None = "ACT") -> str:

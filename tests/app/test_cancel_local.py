@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from reliability_helpers import Recorder, launch_app, submit_chat
+from reliability_helpers import Recorder, launch_app, seconds_until_ended, submit_chat
 
 from app.config import Limits, ModelOptions
 
@@ -46,13 +46,6 @@ def _started(backend: Recorder, before: int, timeout: float = 60.0):
     raise AssertionError("the answer never reached the backend")
 
 
-def _ended_after(record, since: float, timeout: float = 120.0) -> float:
-    while record.ended is None and time.monotonic() - since < timeout:
-        time.sleep(0.005)
-    assert record.ended is not None, f"still generating {timeout} s after the cancel"
-    return record.ended - since
-
-
 def _no_generate_thread(timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,7 +67,7 @@ def test_api_cancel_during_a_long_prefill(demo_app):
         assert record.chunks == 0
         cancelled = time.monotonic()
         job.cancel()
-        latencies.append(_ended_after(record, cancelled))
+        latencies.append(seconds_until_ended(record, cancelled, timeout=120.0))
         assert _no_generate_thread(), "the generate thread is still running"
     print(f"\nAPI cancel during a 7,399-token prefill → stream ended (s): {[round(x, 3) for x in latencies]}")
     assert max(latencies) <= BOUND_S, latencies
@@ -90,7 +83,7 @@ def test_api_cancel_while_decoding(demo_app):
         time.sleep(0.005)
     cancelled = time.monotonic()
     job.cancel()
-    took = _ended_after(record, cancelled)
+    took = seconds_until_ended(record, cancelled, timeout=120.0)
     print(f"\nAPI cancel while decoding → stream ended {took:.3f} s later (after {record.chunks} pieces)")
     assert took <= BOUND_S and _no_generate_thread()
 
@@ -116,7 +109,7 @@ def test_stop_button_during_a_long_prefill(demo_app):
         assert record.chunks == 0
         pressed = time.monotonic()
         page.locator("#stop-btn").click()
-        took = _ended_after(record, pressed)
+        took = seconds_until_ended(record, pressed, timeout=120.0)
         page.get_by_text("(stopped)").first.wait_for(timeout=10_000)
         browser.close()
     print(f"\nStop button during a 7,399-token prefill → stream ended {took:.3f} s later")

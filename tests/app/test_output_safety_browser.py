@@ -14,10 +14,10 @@ typed into the science panels and used as an upload name (their error messages e
 from __future__ import annotations
 
 import json
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
+from browser_helpers import chromium
 from hostile_markdown import CORPUS, fuzz_documents
 from reliability_helpers import Recorder, launch_app
 
@@ -27,16 +27,6 @@ from app.config import Limits
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--proxy-server=http://127.0.0.1:9",  # nothing can leave; what the page tried is still recorded below
-]
 END = "END-OF-HOSTILE-ANSWER"
 DIALOGS: list[str] = []  # alert()/confirm() messages the page tried to show
 REQUESTS: list[str] = []  # every URL the page requested
@@ -92,18 +82,15 @@ def _outside_loopback(urls: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def page():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    with launch_app(Recorder(HostileBackend()), Limits()) as app, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    # Every request outside 127.0.0.1 goes to browser_helpers' dead proxy: nothing can leave; what the page tried
+    # is still recorded below.
+    with launch_app(Recorder(HostileBackend()), Limits()) as app, chromium() as browser:
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         page.on("dialog", lambda dialog: (DIALOGS.append(dialog.message), dialog.dismiss()))
         page.on("request", lambda request: REQUESTS.append(request.url))
         page.goto(app.url)
         page.wait_for_selector("#chat-input textarea")
         yield page
-        browser.close()
 
 
 def _expand_everything(page) -> None:

@@ -26,6 +26,7 @@ from reliability_helpers import (
     probe_backend,
     raw_chat_request,
     rss_bytes,
+    seconds_until_ended,
     submit_chat,
     tiny_model_backend,
 )
@@ -113,13 +114,6 @@ def _start_long_stream(running, client, text: str):
     raise AssertionError("the long stream did not start")
 
 
-def _seconds_until_ended(record, since: float, timeout: float = 10.0) -> float:
-    while record.ended is None and time.monotonic() - since < timeout:
-        time.sleep(0.002)
-    assert record.ended is not None, f"the worker was still generating {timeout} s after the stop"
-    return record.ended - since
-
-
 def test_stop_frees_the_worker_within_a_second(running, record_property):
     backend: Recorder = running.backend
     backend.inner.repeat = LONG_REPEAT
@@ -130,7 +124,7 @@ def test_stop_frees_the_worker_within_a_second(running, record_property):
             job, record = _start_long_stream(running, client, f"stop me {attempt}")
             pressed = time.monotonic()
             job.cancel()  # what the Stop button does: POST /cancel for the running event
-            latencies.append(_seconds_until_ended(record, pressed))
+            latencies.append(seconds_until_ended(record, pressed, timeout=10.0, poll_s=0.002))
             assert record.how in ("closed", "cancel")
             assert record.chunks < LONG_REPEAT, "the stream ran to its end"
     finally:
@@ -164,7 +158,7 @@ def test_client_that_disconnects_mid_stream_frees_its_generation(running):
                 if mine and mine[0].chunks >= 3:
                     break
         hung_up = time.monotonic()  # leaving the block closed the connection without any /cancel
-        elapsed = _seconds_until_ended(mine[0], hung_up)
+        elapsed = seconds_until_ended(mine[0], hung_up, timeout=10.0, poll_s=0.002)
     finally:
         backend.inner.repeat = 1
     assert mine[0].how in ("closed", "cancel")
@@ -270,7 +264,9 @@ def test_stop_frees_the_model_worker_thread(model_app, record_property):
         job, record = _start_long_stream(model_app, client, f"Write forever, attempt {attempt}.")
         pressed = time.monotonic()
         job.cancel()
-        latencies.append(_seconds_until_ended(record, pressed))  # includes joining the generate thread
+        latencies.append(
+            seconds_until_ended(record, pressed, timeout=10.0, poll_s=0.002)
+        )  # includes joining the generate thread
         assert record.chunks < 4096
     print("Stop → tiny-model worker joined (s):", [round(latency, 3) for latency in latencies])
     record_property("model_stop_latency_s", latencies)

@@ -6,20 +6,12 @@ import shutil
 import orjson
 import pytest
 from studio_media import ASPIRIN, UBIQUITIN, make_pdb
+from studio_media import SCIENCE_INPUTS as INPUTS
 
 import science_tools
 from app import science_api
 
 
-INPUTS = {
-    "smiles": ASPIRIN,
-    "reaction": "CC(=O)O.OCC>>CC(=O)OCC",
-    "protein": UBIQUITIN,
-    "dna": "ATGCGTACGTTAGCATGCAAATTTGGG",
-    "rna": "AUGCGUACGUUAGCAUGCAAAUUU",
-    "fasta": f">sp|P0CG48|UBQ_HUMAN Ubiquitin\n{UBIQUITIN}\n",
-    "invalid": "C1CC(!<script>",
-}
 SEQUENCE_KIND = {"protein": "protein", "dna": "dna", "rna": "rna", "fasta": "protein"}
 
 

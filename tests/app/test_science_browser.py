@@ -7,9 +7,9 @@ import io
 import re
 import shutil
 import time
-from pathlib import Path
 
 import pytest
+from browser_helpers import ARTIFACTS, chromium
 from playwright.sync_api import expect
 from studio_app import launched_app
 from studio_media import make_mmcif, make_pdb
@@ -21,18 +21,6 @@ from app.config import Limits
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# --proxy-server points every non-local request at a closed port: the page must work with no network at all.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--proxy-server=http://127.0.0.1:9",
-]
 ANSWER = "Aspirin is <IUPAC>2-acetyloxybenzoic acid</IUPAC>."
 HINT = "Draw a structure"
 CELL = 25  # JSME's toolbar buttons are 25 px squares at menu scale 1 (wide screens)
@@ -48,14 +36,8 @@ def running():
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = shutil.which("chromium") or "/usr/bin/chromium"
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _open(browser, running, *, width=1400, height=1000, dark=False):

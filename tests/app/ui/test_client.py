@@ -5,7 +5,8 @@ import time
 import pytest
 from gradio_client import Client, handle_file
 from studio_app import launched_app
-from studio_media import ASPIRIN, UBIQUITIN, make_image, make_pdb
+from studio_media import SCIENCE_INPUTS as INPUTS
+from studio_media import UBIQUITIN, make_image, make_pdb
 
 from app import science_api
 from app.backends.fake import FakeBackend
@@ -14,15 +15,6 @@ from app.backends.fake import FakeBackend
 pytestmark = pytest.mark.slow
 
 ANSWER = "Water is H2O and ethanol is <SMILES>CCO</SMILES>."
-INPUTS = {
-    "smiles": ASPIRIN,
-    "reaction": "CC(=O)O.OCC>>CC(=O)OCC",
-    "protein": UBIQUITIN,
-    "dna": "ATGCGTACGTTAGCATGCAAATTTGGG",
-    "rna": "AUGCGUACGUUAGCAUGCAAAUUU",
-    "fasta": f">sp|P0CG48|UBQ_HUMAN Ubiquitin\n{UBIQUITIN}\n",
-    "invalid": "C1CC(!<script>",
-}
 
 
 @pytest.fixture(scope="module")
