@@ -246,28 +246,19 @@ except ImportError:  # torchvision missing or not importable beside this torch: 
     _HAS_TORCHVISION = False
 
 
+__all__ = [
+    "IMAGE_FORMATS",
+    "InternS1ImageProcessorPil",
+    "InternS1MediaError",
+    "check_resize_buffer",
+    "get_tile_grid",
+    "load_image",
+    "to_rgb_image",
+]
+
 if _HAS_TORCHVISION:
 
     class InternS1ImageProcessor(_InternS1InputsMixin, GotOcr2ImageProcessor):
         """Torchvision Intern-S1 image processor: `GotOcr2ImageProcessor` with safe inputs and Intern-S1 defaults."""
 
-    __all__ = [
-        "IMAGE_FORMATS",
-        "InternS1ImageProcessor",
-        "InternS1ImageProcessorPil",
-        "InternS1MediaError",
-        "check_resize_buffer",
-        "get_tile_grid",
-        "load_image",
-        "to_rgb_image",
-    ]
-else:
-    __all__ = [
-        "IMAGE_FORMATS",
-        "InternS1ImageProcessorPil",
-        "InternS1MediaError",
-        "check_resize_buffer",
-        "get_tile_grid",
-        "load_image",
-        "to_rgb_image",
-    ]
+    __all__ += ["InternS1ImageProcessor"]

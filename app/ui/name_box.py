@@ -16,7 +16,7 @@ from typing import Any
 from app.chat import names
 from app.ui import panels
 from app.ui.cards import molecule_card
-from app.ui.rendering import inert_code, inert_text
+from app.ui.safe_html import code_text, escape_text
 
 
 __all__ = [
@@ -36,7 +36,7 @@ def name_box_state() -> tuple[bool, str]:
     """(enabled, status markdown) for the name box on this machine: off, with the reason, when OPSIN cannot run."""
     problem = names.names_unavailable()
     if problem:
-        return False, f"**Name → structure is off on this server:** {inert_text(problem)}"
+        return False, f"**Name → structure is off on this server:** {escape_text(problem)}"
     return True, "Type a chemical name (IUPAC or systematic) and press Enter; OPSIN turns it into a structure."
 
 
@@ -55,10 +55,10 @@ def convert_name(name: str | None) -> tuple[str, Any, dict[str, str]]:
         return "Type a chemical name first, e.g. 2-acetyloxybenzoic acid.", gr.skip(), {}
     report = names.name_to_structure(name)
     if not report.ok:
-        return f"**Not converted:** {inert_text(report.error or 'unknown error')}", gr.skip(), {}
+        return f"**Not converted:** {escape_text(report.error or 'unknown error')}", gr.skip(), {}
     origin = report.provenance()
     status = (
-        f"**Structure {inert_text(origin)}:** {inert_code(report.canonical_smiles)} · {inert_text(report.formula)}"
+        f"**Structure {escape_text(origin)}:** {code_text(report.canonical_smiles)} · {escape_text(report.formula)}"
     )
     return status, report.canonical_smiles, {"smiles": report.canonical_smiles, "origin": origin}
 
@@ -75,7 +75,7 @@ def smiles_panel_with_origin(smiles: str | None, record: dict[str, str] | None) 
     status, picture, rows = panels.smiles_panel(smiles or "")
     origin = origin_for(smiles, record)
     if origin and picture:
-        status += f" · structure {inert_text(origin)}"
+        status += f" · structure {escape_text(origin)}"
         picture = molecule_card(smiles.strip(), title=f"Structure {origin}") or picture
     return status, picture, rows
 

@@ -18,7 +18,7 @@ import science_tools
 from app.chat.errors import InputError
 from app.chat.science_files import first_molecule
 from app.ui.cards import molecule_card, reaction_card, sequence_card
-from app.ui.rendering import inert_text
+from app.ui.safe_html import escape_text
 
 
 __all__ = [
@@ -43,7 +43,7 @@ PanelUpdate = tuple[str, str, list[list[str]]]
 
 
 def _notes(warnings: list[str] | tuple[str, ...]) -> str:
-    return "".join(f"\n\n⚠️ {inert_text(warning)}" for warning in warnings)
+    return "".join(f"\n\n⚠️ {escape_text(warning)}" for warning in warnings)
 
 
 def _pointer(text: str, position: int | None) -> str:
@@ -56,7 +56,7 @@ def _pointer(text: str, position: int | None) -> str:
 
 def _invalid(what: str, report: Any, text: str) -> PanelUpdate:
     position = report.to_dict().get("error_position")
-    message = f"**Invalid {what}:** {inert_text(report.error or 'unknown error')}"
+    message = f"**Invalid {what}:** {escape_text(report.error or 'unknown error')}"
     return message + _pointer(text, position), "", []
 
 
@@ -95,7 +95,7 @@ def sequence_panel(sequence: str) -> tuple[str, str]:
         return SEQUENCE_PROMPT, ""
     report = science_tools.check_sequence(sequence)
     if not report.ok:
-        return f"**Invalid sequence:** {inert_text(report.error or 'unknown error')}", ""
+        return f"**Invalid sequence:** {escape_text(report.error or 'unknown error')}", ""
     rows = dict(report.display_rows())
     length_label = science_tools.label("length", report.kind)
     kind = rows.get(science_tools.label("kind"), report.kind)

@@ -37,8 +37,6 @@ __all__ = [
     "UNCLOSED_THINKING_NOTE",
     "attachment_caption",
     "hide_science_tags",
-    "inert_code",
-    "inert_text",
     "render_answer",
     "render_turn",
     "to_chatbot",
@@ -55,19 +53,6 @@ _FRAME_BUDGET = 8  # what the caption assumes when the handler does not say (Lim
 _STEP_PREVIEW_CHARS = 1_500  # how much of a tool result a step shows in the chat
 # Code spans and fences, where science tags are left as written (hide_science_tags only; safety is markdown_to_html's).
 _CODE = re.compile(r"(```.*?(?:```|\Z)|`[^`\n]*`)", re.DOTALL)
-
-
-def inert_text(text: str) -> str:
-    """Plain text (an error that echoes input, a name) inside Markdown we compose: shown exactly, nothing parsed.
-
-    Inline (character references, no block): ``f"**Invalid SMILES:** {inert_text(error)}"`` stays one line.
-    """
-    return escape_text(text)
-
-
-def inert_code(text: str) -> str:
-    """Plain text in code style inside Markdown we compose (a code span would show the references literally)."""
-    return f"<code>{escape_text(text)}</code>"
 
 
 def hide_science_tags(text: str) -> str:

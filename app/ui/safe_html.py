@@ -29,7 +29,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 
-__all__ = ["escape_text", "html_block", "markdown_to_html", "text_to_html"]
+__all__ = ["code_text", "escape_text", "html_block", "markdown_to_html", "text_to_html"]
 
 # Token base name (``paragraph`` for paragraph_open / paragraph_close) → the tag written.
 _TAGS = {
@@ -70,6 +70,12 @@ def _parser() -> MarkdownIt:
 def escape_text(value: str) -> str:
     """Text as HTML that no HTML or Markdown parser reads as markup (newlines kept as ``&#10;``)."""
     return value.translate(_TEXT_ESCAPES)
+
+
+def code_text(value: str) -> str:
+    """Text in code style, as inert as :func:`escape_text` (inside Markdown we compose, where a code span would show
+    the character references literally)."""
+    return f"<code>{escape_text(value)}</code>"
 
 
 def html_block(inner: str) -> str:

@@ -20,7 +20,7 @@ from app.chat.history import History
 from app.chat.structures import structure_prompt_text
 from app.config import STRUCTURE_EXTENSIONS
 from app.ui import viewer3d
-from app.ui.rendering import inert_text
+from app.ui.safe_html import escape_text
 from science_tools import StructureReport
 
 
@@ -143,12 +143,12 @@ def _preview(sequence: str) -> str:
 
 def _panel(report: StructureReport, text: str) -> tuple[str, str, str]:
     if not report.ok:
-        return f"**Not shown:** {inert_text(report.error or 'the structure could not be read')}", "", ""
+        return f"**Not shown:** {escape_text(report.error or 'the structure could not be read')}", "", ""
     chains = ", ".join(f"{chain.id} ({chain.length:,} {'aa' if chain.kind == 'protein' else 'nt'})"
                        for chain in report.chains)  # fmt: skip
     ligands = ", ".join(ligand.name for ligand in report.ligands) or "none"
-    status = f"**{inert_text(report.input)}** · chains {inert_text(chains)} · ligands: {inert_text(ligands)}"
-    notes = "".join(f"\n\n*{inert_text(warning)}*" for warning in report.warnings)
+    status = f"**{escape_text(report.input)}** · chains {escape_text(chains)} · ligands: {escape_text(ligands)}"
+    notes = "".join(f"\n\n*{escape_text(warning)}*" for warning in report.warnings)
     return status + notes, structure_card(report), viewer_value(report, text)
 
 
